@@ -1,6 +1,6 @@
 // Three tiers (unit/simulation, integration, e2e) in one run. ts-jest transpiles
 // only (isolatedModules); `npm run typecheck` is the type gate.
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }];
 const common = {
   transform: { '^.+\\.ts$': tsJest },
   moduleFileExtensions: ['ts', 'js', 'json'],

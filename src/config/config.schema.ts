@@ -34,7 +34,8 @@ const ratio = (def: number, minExclusive: number, max: number) =>
       message: `expected a number in (${minExclusive}, ${max}]`,
     });
 
-const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):(\d{1,5})$/;
+const HOST_PORT =
+  /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):(\d{1,5})$/;
 
 export interface PeerAddress {
   host: string;
@@ -142,7 +143,7 @@ export const envSchema = z.object({
   GOSSIP_ROUNDS: int(1, 0, 16),
   GOSSIP_FANOUT: int(2, 1, 64),
   GOSSIP_INTERVAL_MS: int(200, 10, 60_000),
-  QUORUM_THRESHOLD: ratio(0.5, 0.5, 1),
+  QUORUM_THRESHOLD: ratio(0.51, 0.5, 1),
   MIN_VOTES: int(1, 1, 1000),
   TALLY_DEADLINE_MS: int(5_000, 100, 600_000),
   RAFT_ELECTION_TIMEOUT_MS: int(1_000, 100, 60_000),

@@ -1,0 +1,49 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ZodValidationPipe } from 'nestjs-zod';
+import { AllExceptionsFilter } from '@/common/all-exceptions.filter';
+import { AppConfig } from '@/config/app-config';
+import { ConfigModule } from '@/config/config.module';
+import { DatabaseModule } from '@/infra/database/database.module';
+import { EventsModule } from '@/infra/events/events.module';
+import { LoggingModule } from '@/infra/logging/logging.module';
+import { AlertsModule } from '@/modules/alerts/alerts.module';
+import { AuthModule } from '@/modules/auth/auth.module';
+import { ConsensusModule } from '@/modules/consensus/consensus.module';
+import { DnsModule } from '@/modules/dns/dns.module';
+import { GossipModule } from '@/modules/gossip/gossip.module';
+import { HealthModule } from '@/modules/health/health.module';
+import { PingModule } from '@/modules/ping/ping.module';
+import { RaftModule } from '@/modules/raft/raft.module';
+import { RealtimeModule } from '@/modules/realtime/realtime.module';
+import { WebsitesModule } from '@/modules/websites/websites.module';
+
+/** Composition root: feature modules and the shared infrastructure, nothing else. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
+        DatabaseModule,
+        EventsModule,
+        RaftModule,
+        HealthModule,
+        AuthModule,
+        WebsitesModule,
+        DnsModule,
+        PingModule,
+        GossipModule,
+        ConsensusModule,
+        AlertsModule,
+        RealtimeModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useClass: ZodValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,113 @@
+import type { Server } from 'node:http';
+import { INestApplication, Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json, NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { cleanupOpenApiDoc } from 'nestjs-zod';
+import { AppModule } from './app.module';
+import { DomainError } from './common/domain-error';
+import { AppConfig } from './config/app-config';
+import { resolveSecrets } from './config/secrets';
+
+/**
+ * Builds the Nest application for a parsed config. Used by main.ts and by the
+ * e2e tests, so both run exactly the same wiring.
+ */
+export async function createApp(config: AppConfig): Promise<INestApplication> {
+  await resolveSecrets(config);
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  // Bounded bodies: nothing a client sends may exhaust memory.
+  app.use(json({ limit: '256kb' }));
+  app.use(bodyErrorsAsDomainErrors);
+  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
+  setupOpenApi(app);
+  return app;
+}
+
+export function setupOpenApi(app: INestApplication): void {
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Uptime validator')
+      .setDescription(
+        'Validators in several regions check websites, vote, and commit verdicts through Raft.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, cleanupOpenApiDoc(doc), {
+    jsonDocumentUrl: 'api/docs-json',
+    useGlobalPrefix: false,
+  });
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close modules
+ * (Kafka, DB) in reverse order, exit 0. A hard deadline bounds it.
+ */
+export function installShutdown(app: INestApplication, config: AppConfig): void {
+  const log = new NestLogger('Shutdown');
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    log.log(`${signal} received: draining`);
+    const deadline = setTimeout(() => {
+      log.error(`shutdown exceeded ${config.shutdownTimeoutMs} ms: forcing exit`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    drainHttp(app)
+      .then(() => app.close())
+      .then(() => {
+        log.log('closed cleanly');
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        log.error(`error while closing: ${(e as Error).message}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/**
+ * Stops accepting connections and waits for in-flight requests. Keep-alive
+ * sockets are closed as soon as they go idle, so a busy client can't hold the
+ * process open; Nest's close() then shuts the modules down (Kafka, DB last).
+ */
+function drainHttp(app: INestApplication): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  return new Promise<void>((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/** body-parser failures become coded errors before Nest turns them into generic 400s. */
+function bodyErrorsAsDomainErrors(
+  err: unknown,
+  _req: Request,
+  _res: Response,
+  next: NextFunction,
+): void {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed')
+    return next(new DomainError('BAD_JSON', 'request body is not valid JSON'));
+  if (type === 'entity.too.large')
+    return next(new DomainError('PAYLOAD_TOO_LARGE', 'request body too large'));
+  if (typeof type === 'string')
+    return next(new DomainError('VALIDATION_FAILED', `unreadable request body (${type})`));
+  next(err);
+}

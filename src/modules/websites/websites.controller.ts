@@ -1,0 +1,104 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { ZodResponse } from 'nestjs-zod';
+import { ParseResourceIdPipe } from '@/common/parse-uuid.pipe';
+import { AuthUser } from '@/modules/auth/auth.service';
+import { Authenticated, CurrentUser } from '@/modules/auth/current-user.decorator';
+import {
+  CreateWebsiteDto,
+  ListQueryDto,
+  PauseDto,
+  UpdateWebsiteDto,
+  WebsiteDto,
+  WebsitePageDto,
+} from './website.dto';
+import { WebsiteRecord } from './website.repository';
+import { WebsitesService } from './websites.service';
+
+@ApiTags('websites')
+@Authenticated()
+@Controller('websites')
+export class WebsitesController {
+  constructor(private readonly websites: WebsitesService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Register a site to monitor' })
+  @ApiUnprocessableEntityResponse({
+    description: 'the URL resolves to a private or reserved address',
+  })
+  @ZodResponse({ status: 201, type: WebsiteDto })
+  async create(@CurrentUser() user: AuthUser, @Body() body: CreateWebsiteDto) {
+    return present(await this.websites.create(user.id, body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: "List the caller's sites, newest first" })
+  @ZodResponse({ status: 200, type: WebsitePageDto })
+  async list(@CurrentUser() user: AuthUser, @Query() query: ListQueryDto) {
+    const page = await this.websites.list(user.id, query.limit, query.cursor);
+    return { items: page.items.map(present), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One site' })
+  @ApiNotFoundResponse({ description: 'no such site for this user' })
+  @ZodResponse({ status: 200, type: WebsiteDto })
+  async get(@CurrentUser() user: AuthUser, @Param('id', ParseResourceIdPipe) id: string) {
+    return present(await this.websites.get(user.id, id));
+  }
+
+  @Put(':id')
+  @ApiOperation({ summary: 'Change a site (any subset of its fields)' })
+  @ApiNotFoundResponse({ description: 'no such site for this user' })
+  @ZodResponse({ status: 200, type: WebsiteDto })
+  async update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseResourceIdPipe) id: string,
+    @Body() body: UpdateWebsiteDto,
+  ) {
+    return present(await this.websites.update(user.id, id, body));
+  }
+
+  @Put(':id/pause')
+  @ApiOperation({ summary: 'Pause ({"paused":true}) or resume ({"paused":false}) checks' })
+  @ApiNotFoundResponse({ description: 'no such site for this user' })
+  @ZodResponse({ status: 200, type: WebsiteDto })
+  async pause(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseResourceIdPipe) id: string,
+    @Body() body: PauseDto,
+  ) {
+    return present(await this.websites.setPaused(user.id, id, body.paused));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Stop monitoring and delete a site with its history' })
+  @ApiNotFoundResponse({ description: 'no such site for this user' })
+  async remove(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseResourceIdPipe) id: string,
+  ): Promise<void> {
+    await this.websites.remove(user.id, id);
+  }
+}
+
+function present(s: WebsiteRecord) {
+  return {
+    id: s.id,
+    name: s.name,
+    url: s.url,
+    intervalMs: s.intervalMs,
+    timeoutMs: s.timeoutMs,
+    expectedStatus: s.expectedStatus,
+    keyword: s.keyword,
+    paused: s.paused,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+  };
+}
