@@ -1,0 +1,89 @@
+/**
+ * The ping engine: HttpChecker (DNS cache + SSRF guard + undici), the round
+ * scheduler, the default health-log sink and GET /api/status. Needs AppConfig and
+ * EventBus from global modules; checks nothing until a SiteSource is bound (forRoot).
+ */
+import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
+import { AppConfig } from '@/config/app-config';
+import { DnsCache } from '@/modules/dns/dns-cache';
+import { DnsModule } from '@/modules/dns/dns.module';
+import { Checker } from './check-result';
+import { CheckResultSink } from './check-result-sink';
+import { HealthLogSink } from './health-log.sink';
+import { HttpChecker } from './http-checker';
+import { PingMetrics } from './ping-metrics';
+import { PingScheduler } from './ping-scheduler';
+import { NoSites, SiteSource } from './site-source';
+import { StatusController } from './status.controller';
+import { StatusService } from './status.service';
+
+export interface PingModuleOptions {
+  /** modules exporting the classes named below */
+  imports?: ModuleMetadata['imports'];
+  /** the site list (websites module: PostgreSQL); default: none */
+  siteSource?: Type<SiteSource>;
+  /** where results go (gossip module: signed votes + health logs); default: HealthLogSink */
+  resultSink?: Type<CheckResultSink>;
+}
+
+const providers: Provider[] = [
+  {
+    provide: PingMetrics,
+    useFactory: (dns: DnsCache) => {
+      const m = new PingMetrics();
+      m.watchDns(dns);
+      return m;
+    },
+    inject: [DnsCache],
+  },
+  {
+    provide: Checker,
+    useFactory: (dns: DnsCache, config: AppConfig) =>
+      new HttpChecker(dns, {
+        allowPrivateTargets: config.ping.allowPrivateTargets,
+        userAgent: `uptime-validator/1 (validator ${config.node.id}; ${config.node.region})`,
+      }),
+    inject: [DnsCache, AppConfig],
+  },
+  { provide: SiteSource, useClass: NoSites },
+  HealthLogSink,
+  { provide: CheckResultSink, useExisting: HealthLogSink },
+  {
+    provide: PingScheduler,
+    useFactory: (
+      source: SiteSource,
+      checker: Checker,
+      sink: CheckResultSink,
+      metrics: PingMetrics,
+      config: AppConfig,
+    ) =>
+      new PingScheduler(source, checker, sink, metrics, {
+        concurrency: config.ping.concurrency,
+        suspectShare: 0.5,
+        maxLateMs: 10_000,
+        refreshMs: Math.min(config.ping.intervalMs, 10_000),
+      }),
+    inject: [SiteSource, Checker, CheckResultSink, PingMetrics, AppConfig],
+  },
+  StatusService,
+];
+
+@Module({
+  imports: [DnsModule],
+  controllers: [StatusController],
+  providers,
+  exports: [Checker, PingMetrics, PingScheduler],
+})
+export class PingModule {
+  /** Same module with the site list and/or the result sink bound to other modules' classes. */
+  static forRoot(options: PingModuleOptions): DynamicModule {
+    const overrides: Provider[] = [];
+    if (options.siteSource) {
+      overrides.push({ provide: SiteSource, useExisting: options.siteSource });
+    }
+    if (options.resultSink) {
+      overrides.push({ provide: CheckResultSink, useExisting: options.resultSink });
+    }
+    return { module: PingModule, imports: options.imports ?? [], providers: overrides };
+  }
+}
