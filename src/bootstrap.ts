@@ -1,6 +1,7 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
@@ -9,6 +10,8 @@ import { AppModule } from './app.module';
 import { DomainError } from './common/domain-error';
 import { AppConfig } from './config/app-config';
 import { resolveSecrets } from './config/secrets';
+import { alertsKafkaMicroservice } from './modules/alerts/alerts-kafka.transport';
+import { closeRealtimeConnections } from './modules/realtime/realtime.publisher';
 
 /**
  * Builds the Nest application for a parsed config. Used by main.ts and by the
@@ -21,11 +24,26 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
-  // Bounded bodies: nothing a client sends may exhaust memory.
+  // Socket.IO on /socket.io/ of the HTTP server; the plain WebSocket (/ws) attaches itself.
+  app.useWebSocketAdapter(new IoAdapter(app));
+  // Bounded bodies: nothing a client sends may exhaust memory. Node-to-node
+  // routes carry log batches, so they get more room; the raw bytes are kept for
+  // the HMAC check (ClusterAuthGuard).
+  const keepRaw = (req: IncomingMessage, _res: unknown, buf: Buffer) => {
+    (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buf;
+  };
+  app.use('/api/raft', json({ limit: '16mb', verify: keepRaw }));
+  app.use('/api/simulate/gossip', json({ limit: '4mb', verify: keepRaw }));
   app.use(json({ limit: '256kb' }));
   app.use(bodyErrorsAsDomainErrors);
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
   setupOpenApi(app);
+  if (config.kafka.brokers.length > 0) {
+    // Hybrid app: the alert consumer group joins after init, once the topics exist.
+    app.connectMicroservice(alertsKafkaMicroservice(config));
+    await app.init();
+    await app.startAllMicroservices();
+  }
   return app;
 }
 
@@ -85,6 +103,8 @@ export function installShutdown(app: INestApplication, config: AppConfig): void 
  */
 function drainHttp(app: INestApplication): Promise<void> {
   const server = app.getHttpServer() as Server;
+  // Upgraded (WebSocket) connections would hold server.close() open until the deadline.
+  closeRealtimeConnections(server);
   return new Promise<void>((resolve) => {
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
