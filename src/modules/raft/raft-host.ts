@@ -168,7 +168,7 @@ export class RaftHost
       }, PROPOSAL_TIMEOUT_MS);
       this.proposals.set(r.index, {
         term: r.term,
-        resolve: resolve as (v: unknown) => void,
+        resolve: resolve,
         reject,
         timer,
       });
