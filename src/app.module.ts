@@ -4,6 +4,7 @@ import { ZodValidationPipe } from 'nestjs-zod';
 import { AllExceptionsFilter } from '@/common/all-exceptions.filter';
 import { AppConfig } from '@/config/app-config';
 import { ConfigModule } from '@/config/config.module';
+import { ClusterModule } from '@/infra/cluster/cluster.module';
 import { DatabaseModule } from '@/infra/database/database.module';
 import { EventsModule } from '@/infra/events/events.module';
 import { LoggingModule } from '@/infra/logging/logging.module';
@@ -13,9 +14,12 @@ import { ConsensusModule } from '@/modules/consensus/consensus.module';
 import { DnsModule } from '@/modules/dns/dns.module';
 import { GossipModule } from '@/modules/gossip/gossip.module';
 import { HealthModule } from '@/modules/health/health.module';
+import { HistoryModule } from '@/modules/history/history.module';
 import { PingModule } from '@/modules/ping/ping.module';
+import { PingLogsModule } from '@/modules/ping-logs/ping-logs.module';
 import { RaftModule } from '@/modules/raft/raft.module';
 import { RealtimeModule } from '@/modules/realtime/realtime.module';
+import { WebsiteSiteSource } from '@/modules/websites/website.site-source';
 import { WebsitesModule } from '@/modules/websites/websites.module';
 
 /** Composition root: feature modules and the shared infrastructure, nothing else. */
@@ -29,15 +33,18 @@ export class AppModule {
         LoggingModule.forRoot(config),
         DatabaseModule,
         EventsModule,
+        ClusterModule,
         RaftModule,
         HealthModule,
         AuthModule,
         WebsitesModule,
+        HistoryModule,
+        PingLogsModule,
         DnsModule,
-        PingModule,
+        PingModule.forRoot({ imports: [WebsitesModule], siteSource: WebsiteSiteSource }),
         GossipModule,
         ConsensusModule,
-        AlertsModule,
+        AlertsModule.forRoot(config),
         RealtimeModule,
       ],
       providers: [

@@ -1,0 +1,48 @@
+// Entry of the standalone alert service (npm run start:alerts, compose service `alerts`): the
+// health-alerts consumer group with e-mail and WebSocket delivery, and health endpoints on PORT.
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+
+function readConfig(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const p of e.problems) process.stderr.write(`config error: ${p}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const config = readConfig();
+  const { alertServiceConfigProblems, createAlertServiceApp } =
+    await import('./modules/alerts/alert-service.app');
+  const problems = alertServiceConfigProblems(config);
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`config error: ${p}\n`);
+    process.exit(78);
+  }
+  const { Logger } = await import('@nestjs/common');
+  const { installShutdown } = await import('./bootstrap');
+  const app = await createAlertServiceApp(config);
+  const log = new Logger('AlertsMain');
+  process.on('unhandledRejection', (reason) => {
+    log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
+  });
+  installShutdown(app, config);
+  await app.listen(config.port, config.host);
+  log.log(
+    `alert service ${config.node.id} consuming ${config.kafka.topics.healthAlerts} as group ` +
+      `${config.kafka.groupId}; health on ${config.host}:${config.port}; ` +
+      `mail=${config.mail.host ? 'smtp' : 'log only'}`,
+  );
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
