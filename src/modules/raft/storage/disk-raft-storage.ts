@@ -62,13 +62,19 @@ export class DiskRaftStorage implements RaftStorage {
       await this.snapshots.removeTemporaries();
       const hardState = await readHardState(this.dir);
       const snapshot = await this.snapshots.latest();
-      const { log, entries, tornTail } = await SegmentedLog.open(this.dir, this.options.segmentBytes);
+      const { log, entries, tornTail } = await SegmentedLog.open(
+        this.dir,
+        this.options.segmentBytes,
+      );
       await this.log?.close();
       this.log = log;
       this.written = hardState;
       this.snapshotIndex = snapshot?.index ?? 0;
       const kept = await this.reconcile(snapshot, entries);
-      this.recovery = { tornTail, discardedEntries: entries.filter((e) => e.index > this.snapshotIndex).length - kept.length };
+      this.recovery = {
+        tornTail,
+        discardedEntries: entries.filter((e) => e.index > this.snapshotIndex).length - kept.length,
+      };
       const lastIndex = kept.length > 0 ? kept[kept.length - 1].index : this.snapshotIndex;
       if (hardState.commit > lastIndex) {
         throw new RaftStorageCorruptionError(
@@ -94,7 +100,9 @@ export class DiskRaftStorage implements RaftStorage {
       if (update.entries.length > 0) {
         const first = update.entries[0].index;
         if (log.lastIndex() === undefined && first !== this.snapshotIndex + 1) {
-          throw new Error(`first entry ${first} does not follow the snapshot at ${this.snapshotIndex}`);
+          throw new Error(
+            `first entry ${first} does not follow the snapshot at ${this.snapshotIndex}`,
+          );
         }
         await log.append(update.entries);
       }
@@ -136,14 +144,20 @@ export class DiskRaftStorage implements RaftStorage {
    * was deleted) belong to another history and are removed for good.
    */
   private async reconcile(snapshot: Snapshot | null, entries: LogEntry[]): Promise<LogEntry[]> {
-    if (!snapshot || entries.length === 0) return entries.filter((e) => e.index > (snapshot?.index ?? 0));
+    if (!snapshot || entries.length === 0)
+      return entries.filter((e) => e.index > (snapshot?.index ?? 0));
     const first = entries[0].index;
     const last = entries[entries.length - 1].index;
     if (first > snapshot.index + 1) {
-      throw new RaftStorageCorruptionError(this.dir, 0, `log starts at ${first}, after a gap behind the snapshot at ${snapshot.index}`);
+      throw new RaftStorageCorruptionError(
+        this.dir,
+        0,
+        `log starts at ${first}, after a gap behind the snapshot at ${snapshot.index}`,
+      );
     }
     const atSnapshot = entries[snapshot.index - first];
-    const continues = last >= snapshot.index && (snapshot.index < first || atSnapshot.term === snapshot.term);
+    const continues =
+      last >= snapshot.index && (snapshot.index < first || atSnapshot.term === snapshot.term);
     if (!continues) {
       await this.opened().clear();
       return [];

@@ -27,8 +27,13 @@ export async function readHardState(dir: string): Promise<HardState> {
     throw new RaftStorageCorruptionError(file, 0, 'not a hard-state file');
   }
   const json = buf.subarray(8);
-  if (crc32(json) !== buf.readUInt32BE(4)) throw new RaftStorageCorruptionError(file, 4, 'checksum mismatch');
-  const parsed = JSON.parse(json.toString('utf8')) as { term?: unknown; vote?: unknown; commit?: unknown };
+  if (crc32(json) !== buf.readUInt32BE(4))
+    throw new RaftStorageCorruptionError(file, 4, 'checksum mismatch');
+  const parsed = JSON.parse(json.toString('utf8')) as {
+    term?: unknown;
+    vote?: unknown;
+    commit?: unknown;
+  };
   const { term, vote, commit } = parsed;
   if (!isIndex(term) || !isIndex(commit) || !(vote === null || typeof vote === 'string')) {
     throw new RaftStorageCorruptionError(file, 8, 'malformed hard state');
@@ -37,7 +42,10 @@ export async function readHardState(dir: string): Promise<HardState> {
 }
 
 export async function writeHardState(dir: string, hs: HardState): Promise<void> {
-  const json = Buffer.from(JSON.stringify({ term: hs.term, vote: hs.vote, commit: hs.commit }), 'utf8');
+  const json = Buffer.from(
+    JSON.stringify({ term: hs.term, vote: hs.vote, commit: hs.commit }),
+    'utf8',
+  );
   const header = Buffer.alloc(8);
   MAGIC.copy(header, 0);
   header.writeUInt32BE(crc32(json), 4);

@@ -18,7 +18,8 @@ const KIND_STRING = 0;
 const KIND_BYTES = 1;
 
 export function encodeRecord(entry: LogEntry): Buffer {
-  const data = typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : Buffer.from(entry.data);
+  const data =
+    typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : Buffer.from(entry.data);
   const payloadLength = PAYLOAD_FIXED + data.length;
   const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payloadLength);
   buf.writeUInt32BE(payloadLength, 0);
@@ -44,15 +45,23 @@ export function decodeRecord(buf: Buffer, offset: number): DecodeResult {
   if (buf.length - offset < RECORD_HEADER_BYTES) return { kind: 'incomplete' };
   const length = buf.readUInt32BE(offset);
   if (length < PAYLOAD_FIXED || length > MAX_RECORD_BYTES) {
-    return { kind: 'invalid', reason: `impossible record length ${length}`, size: RECORD_HEADER_BYTES };
+    return {
+      kind: 'invalid',
+      reason: `impossible record length ${length}`,
+      size: RECORD_HEADER_BYTES,
+    };
   }
   const size = RECORD_HEADER_BYTES + length;
   if (buf.length - offset < size) return { kind: 'incomplete' };
   const payload = buf.subarray(offset + RECORD_HEADER_BYTES, offset + size);
-  if (crc32(payload) !== buf.readUInt32BE(offset + 4)) return { kind: 'invalid', reason: 'checksum mismatch', size };
-  if (payload[0] !== VERSION) return { kind: 'invalid', reason: `unknown record version ${payload[0]}`, size };
-  const type: EntryType | undefined = payload[1] === 0 ? 'command' : payload[1] === 1 ? 'noop' : undefined;
-  if (!type || payload[2] > KIND_BYTES) return { kind: 'invalid', reason: 'unknown entry type', size };
+  if (crc32(payload) !== buf.readUInt32BE(offset + 4))
+    return { kind: 'invalid', reason: 'checksum mismatch', size };
+  if (payload[0] !== VERSION)
+    return { kind: 'invalid', reason: `unknown record version ${payload[0]}`, size };
+  const type: EntryType | undefined =
+    payload[1] === 0 ? 'command' : payload[1] === 1 ? 'noop' : undefined;
+  if (!type || payload[2] > KIND_BYTES)
+    return { kind: 'invalid', reason: 'unknown entry type', size };
   const index = Number(payload.readBigUInt64BE(3));
   const term = Number(payload.readBigUInt64BE(11));
   const raw = payload.subarray(PAYLOAD_FIXED);

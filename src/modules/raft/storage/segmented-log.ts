@@ -83,7 +83,8 @@ export class SegmentedLog {
         }
       }
       if (seg.offsets.length === 0) {
-        if (!isLast) throw new RaftStorageCorruptionError(path, 0, 'empty segment before the last one');
+        if (!isLast)
+          throw new RaftStorageCorruptionError(path, 0, 'empty segment before the last one');
         await unlink(path); // nothing in it: a roll interrupted by a crash
         await fsyncDir(dir);
         continue;
@@ -127,7 +128,12 @@ export class SegmentedLog {
       let seg = this.segments[this.segments.length - 1];
       const created = !seg || seg.size >= this.segmentBytes;
       if (created) {
-        seg = { path: join(this.dir, segmentFileName(e.index)), firstIndex: e.index, offsets: [], size: 0 };
+        seg = {
+          path: join(this.dir, segmentFileName(e.index)),
+          firstIndex: e.index,
+          offsets: [],
+          size: 0,
+        };
         this.segments.push(seg);
       }
       if (!current || current.seg !== seg) {
@@ -140,7 +146,8 @@ export class SegmentedLog {
       current.chunks.push(rec);
     }
     for (const w of writes) {
-      if (w.created || this.handleSegment !== w.seg) await this.openSegment(w.seg, w.created ? 'wx' : 'r+');
+      if (w.created || this.handleSegment !== w.seg)
+        await this.openSegment(w.seg, w.created ? 'wx' : 'r+');
       const data = Buffer.concat(w.chunks);
       await this.handle!.write(data, 0, data.length, w.from);
       await this.handle!.datasync();
@@ -151,7 +158,10 @@ export class SegmentedLog {
   /** Drops every entry at or after `index`. Later segments go first, newest first. */
   async truncateFrom(index: number): Promise<void> {
     let removed = false;
-    while (this.segments.length > 0 && this.segments[this.segments.length - 1].firstIndex >= index) {
+    while (
+      this.segments.length > 0 &&
+      this.segments[this.segments.length - 1].firstIndex >= index
+    ) {
       await this.closeHandle();
       await unlink(this.segments.pop()!.path);
       removed = true;
@@ -223,7 +233,11 @@ function scanSegment(buf: Buffer, seg: Segment, isLast: boolean, out: LogEntry[]
     if (r.kind === 'ok') {
       const expected = seg.firstIndex + seg.offsets.length;
       if (r.entry.index !== expected) {
-        throw new RaftStorageCorruptionError(seg.path, offset, `record holds index ${r.entry.index}, expected ${expected}`);
+        throw new RaftStorageCorruptionError(
+          seg.path,
+          offset,
+          `record holds index ${r.entry.index}, expected ${expected}`,
+        );
       }
       seg.offsets.push(offset);
       out.push(r.entry);

@@ -34,7 +34,11 @@ export class SnapshotStore {
     header.writeUInt32BE(s.data.byteLength, 20);
     const data = Buffer.from(s.data.buffer, s.data.byteOffset, s.data.byteLength);
     header.writeUInt32BE(checksum(header, data), 24);
-    await writeFileAtomic(this.dir, snapshotFileName(s.index, s.term), Buffer.concat([header, data]));
+    await writeFileAtomic(
+      this.dir,
+      snapshotFileName(s.index, s.term),
+      Buffer.concat([header, data]),
+    );
     await this.prune();
   }
 
@@ -52,7 +56,11 @@ export class SnapshotStore {
     const term = Number(buf.readBigUInt64BE(12));
     const length = buf.readUInt32BE(20);
     if (buf.length !== HEADER + length) {
-      throw new RaftStorageCorruptionError(file, HEADER, `snapshot is ${buf.length - HEADER} bytes, header says ${length}`);
+      throw new RaftStorageCorruptionError(
+        file,
+        HEADER,
+        `snapshot is ${buf.length - HEADER} bytes, header says ${length}`,
+      );
     }
     const data = buf.subarray(HEADER);
     if (checksum(buf.subarray(0, HEADER), data) !== buf.readUInt32BE(24)) {
