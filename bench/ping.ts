@@ -7,9 +7,8 @@
  * BENCH_INTERVAL_MS (30000), BENCH_TIMEOUT_MS (5000), BENCH_CONCURRENCY (256),
  * BENCH_RESULTS (bench/RESULTS.md; "-" prints only).
  */
+import { machineFacts, recordResults } from './support/results';
 import { ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Lane } from '@/core/schedule/check-lanes';
@@ -203,14 +202,13 @@ async function runSize(n: number, port: number): Promise<Row> {
 }
 
 function report(rows: Row[]): string {
-  const cpu = cpus()[0]?.model ?? 'unknown';
   const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   return [
     '',
     `## bench:ping — ${new Date().toISOString()}`,
     '',
-    `Machine: ${cpus().length} CPUs (nproc), ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
-      `Node ${process.version}, ${process.platform}. Interval ${INTERVAL_MS / 1000} s, timeout ` +
+    `${machineFacts()} ` +
+      `Interval ${INTERVAL_MS / 1000} s, timeout ` +
       `${TIMEOUT_MS} ms, concurrency ${CONCURRENCY}, ${DURATION_S} s per size. Target: a local ` +
       `HTTP server in a child process (its CPU not counted), fresh connection per check, DNS via ` +
       `the cache (60 s TTL), results through HealthLogSink to a null event bus.`,
@@ -240,11 +238,7 @@ async function main(): Promise<void> {
     child.kill('SIGTERM');
   }
   const text = report(rows);
-  console.log(text);
-  if (RESULTS !== '-') {
-    if (!existsSync(RESULTS)) writeFileSync(RESULTS, '# Benchmark results\n');
-    appendFileSync(RESULTS, text);
-  }
+  recordResults(RESULTS, text);
 }
 
 main().catch((e: unknown) => {

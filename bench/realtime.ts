@@ -10,11 +10,12 @@
  * Env: BENCH_CLIENTS (1000), BENCH_EVENTS (50), BENCH_ALERTS (2000), BENCH_SITES (100),
  * BENCH_RESULTS (bench/RESULTS.md; "-" prints only).
  */
+import { machineFacts, recordResults } from './support/results';
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -281,14 +282,12 @@ async function throughput(brokers: string): Promise<Throughput> {
 }
 
 function report(f: FanOut, t: Throughput, load: number[]): string {
-  const cpu = cpus()[0]?.model ?? 'unknown';
   const ms = (x: number) => x.toFixed(1);
   return [
     '',
     `## bench:realtime — ${new Date().toISOString()}`,
     '',
-    `Machine: ${cpus().length} CPUs (nproc), ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
-      `Node ${process.version}, ${process.platform}, load average ${load.map((x) => x.toFixed(1)).join(' / ')} ` +
+    `${machineFacts()} Load average ${load.map((x) => x.toFixed(1)).join(' / ')} ` +
       `(1/5/15 min) at start: other work shared the CPUs. Fan-out: ${f.clients} Socket.IO clients (websocket ` +
       `transport) in one child process, ${f.events} broadcasts 100 ms apart, latency = receive minus ` +
       `emit on the shared wall clock. Throughput: ${t.alerts} alerts for ${SITES} sites pre-loaded on a ` +
@@ -317,11 +316,7 @@ async function main(): Promise<void> {
   const t = await throughput(brokers);
   process.stderr.write(`throughput: ${JSON.stringify(t)}\n`);
   const text = report(f, t, load);
-  process.stdout.write(text);
-  if (RESULTS !== '-') {
-    if (!existsSync(RESULTS)) writeFileSync(RESULTS, '# Benchmark results\n');
-    appendFileSync(RESULTS, text);
-  }
+  recordResults(RESULTS, text);
 }
 
 main().then(

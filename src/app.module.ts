@@ -13,6 +13,7 @@ import { AuthModule } from '@/modules/auth/auth.module';
 import { ConsensusModule } from '@/modules/consensus/consensus.module';
 import { DnsModule } from '@/modules/dns/dns.module';
 import { GossipModule } from '@/modules/gossip/gossip.module';
+import { SigningResultSink } from '@/modules/gossip/signing-result.sink';
 import { HealthModule } from '@/modules/health/health.module';
 import { HistoryModule } from '@/modules/history/history.module';
 import { PingModule } from '@/modules/ping/ping.module';
@@ -41,7 +42,11 @@ export class AppModule {
         HistoryModule,
         PingLogsModule,
         DnsModule,
-        PingModule.forRoot({ imports: [WebsitesModule], siteSource: WebsiteSiteSource }),
+        PingModule.forRoot({
+          imports: [WebsitesModule, GossipModule],
+          siteSource: WebsiteSiteSource,
+          resultSink: SigningResultSink,
+        }),
         GossipModule,
         ConsensusModule,
         AlertsModule.forRoot(config),

@@ -1,0 +1,121 @@
+/**
+ * Hosts the gossip core: own votes in (publish), peer messages in (receive),
+ * a ticker that pushes batches to peers through the signed ClusterClient. Every
+ * accepted vote goes to the VoteInbox (the hub tally). At most one request per
+ * peer is in flight, so a slow peer costs its own bounded queue, nothing more.
+ */
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { Vote } from '@/core/consensus/vote';
+import { GOSSIP_LIMITS, GossipEngine, type GossipStats } from '@/core/gossip/gossip-engine';
+import type { GossipMessage, ReceiveReport } from '@/core/gossip/gossip.types';
+import { AppConfig } from '@/config/app-config';
+import { ClusterClient } from '@/infra/cluster/cluster-client';
+import { VoteInbox } from '@/modules/consensus/vote-inbox';
+import { GossipMetrics } from './gossip.metrics';
+import { RegistryVoteVerifier } from './registry-vote-verifier';
+import { osSeededRandom, systemClock } from './system-ports';
+
+export const GOSSIP_PATH = '/api/simulate/gossip';
+/** longest a check may take (the websites API caps a site's timeout at 60 s) */
+const MAX_CHECK_MS = 60_000;
+/** clock skew tolerated between validators (as ClusterAuth's request window) */
+export const CLOCK_SKEW_MS = 30_000;
+
+@Injectable()
+export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(GossipService.name);
+  private readonly engine: GossipEngine;
+  private readonly peers: string[];
+  private hub: string | null = null;
+  private timer?: NodeJS.Timeout;
+  private lastErrorLogAt = 0;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly client: ClusterClient,
+    private readonly verifier: RegistryVoteVerifier,
+    inbox: VoteInbox,
+    metrics: GossipMetrics,
+  ) {
+    this.peers = config.node.peers.map((p) => p.address);
+    this.engine = new GossipEngine(
+      systemClock,
+      osSeededRandom(),
+      verifier,
+      {
+        self: config.node.advertiseAddress,
+        fanout: config.gossip.fanout,
+        rounds: config.gossip.rounds,
+        ...GOSSIP_LIMITS,
+        // A vote is useful until its round's tally closes: the check, then the deadline.
+        maxVoteAgeMs:
+          Math.max(config.ping.timeoutMs, MAX_CHECK_MS) +
+          config.consensus.tallyDeadlineMs +
+          CLOCK_SKEW_MS,
+        maxFutureMs: CLOCK_SKEW_MS,
+      },
+      (vote) => inbox.submit(vote),
+    );
+    metrics.watch(() => this.engine.stats());
+  }
+
+  /** This validator's own signed vote. */
+  publish(vote: Vote): void {
+    this.engine.publish(vote);
+  }
+
+  /** A peer's message, already past ClusterAuthGuard and the schema. */
+  async receive(message: GossipMessage): Promise<ReceiveReport> {
+    // The core verifies synchronously: load the keys of validators not cached yet.
+    // If the registry is unreachable, unknown validators are rejected as such.
+    await this.verifier
+      .ensureKnown(message.items.map((i) => i.vote.validatorId))
+      .catch((e: unknown) => this.warn(`validators registry: ${(e as Error).message}`));
+    return this.engine.receive(message);
+  }
+
+  /**
+   * The hub's gossip address (the Raft leader's), or null: when known, every
+   * tick's fresh votes also go straight to it.
+   */
+  setHub(address: string | null): void {
+    this.hub = address;
+  }
+
+  stats(): GossipStats {
+    return this.engine.stats();
+  }
+
+  /** One gossip tick (the interval calls it; tests may too). */
+  tick(): void {
+    for (const { to, message } of this.engine.tick(this.peers, this.hub)) {
+      this.client
+        .post<unknown>(to, GOSSIP_PATH, message)
+        .then((res) => {
+          this.engine.ack(to, res.status >= 200 && res.status < 300);
+          if (res.status >= 300) this.warn(`gossip to ${to}: HTTP ${res.status}`);
+        })
+        .catch((e: unknown) => {
+          this.engine.ack(to, false);
+          this.warn(`gossip to ${to}: ${(e as Error).message}`);
+        });
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.tick(), this.config.gossip.intervalMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private warn(message: string): void {
+    const now = Date.now();
+    if (now - this.lastErrorLogAt < 10_000) return;
+    this.lastErrorLogAt = now;
+    this.log.warn(message);
+  }
+}
