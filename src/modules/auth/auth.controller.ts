@@ -1,11 +1,7 @@
 import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
+import { ApiErrors, BODY_ERRORS } from './api-errors';
 import { AuthService, AuthUser } from './auth.service';
 import { LoginDto, SignupDto, TokenDto, UserDto } from './auth.dto';
 import { Authenticated, CurrentUser } from './current-user.decorator';
@@ -17,7 +13,7 @@ export class AuthController {
 
   @Post('signup')
   @ApiOperation({ summary: 'Create an account' })
-  @ApiConflictResponse({ description: 'e-mail already registered' })
+  @ApiErrors({ ...BODY_ERRORS, 409: 'e-mail already registered (CONFLICT)' })
   @ZodResponse({ status: 201, type: UserDto })
   async signup(@Body() body: SignupDto) {
     const user = await this.auth.signup(body.email, body.password);
@@ -27,7 +23,11 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange e-mail and password for a bearer token' })
-  @ApiTooManyRequestsResponse({ description: 'too many attempts from this IP or for this account' })
+  @ApiErrors({
+    ...BODY_ERRORS,
+    401: 'wrong e-mail or password (the same answer for both)',
+    429: 'too many attempts from this IP or for this account (RATE_LIMITED, Retry-After set)',
+  })
   @ZodResponse({ status: 200, type: TokenDto })
   login(@Body() body: LoginDto, @Ip() ip: string) {
     return this.auth.login(body.email, body.password, ip);

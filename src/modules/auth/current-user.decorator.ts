@@ -1,7 +1,8 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { ApiBearerAuth, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiErrors } from './api-errors';
 import { AuthUser } from './auth.service';
 
 /** The authenticated user of this request (set by the JWT guard). */
@@ -15,6 +16,6 @@ export function Authenticated(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(AuthGuard('jwt')),
     ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'missing, expired or forged token' }),
+    ApiErrors({ 401: 'missing, expired or forged bearer token (UNAUTHENTICATED)' }),
   );
 }

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { DomainError } from '@/common/domain-error';
+import { Prisma } from '@/generated/prisma/client';
 import { PrismaService } from '@/infra/database/prisma.service';
 
 export interface WebsiteRecord {
@@ -27,8 +29,16 @@ export interface PageCursor {
 export class WebsiteRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(ownerId: string, input: WebsiteInput): Promise<WebsiteRecord> {
-    return this.prisma.website.create({ data: { ...input, ownerId } });
+  async create(ownerId: string, input: WebsiteInput): Promise<WebsiteRecord> {
+    try {
+      return await this.prisma.website.create({ data: { ...input, ownerId } });
+    } catch (e) {
+      // A valid token of an account deleted since it was issued.
+      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2003') {
+        throw new DomainError('UNAUTHENTICATED', 'account no longer exists');
+      }
+      throw e;
+    }
   }
 
   findOwned(id: string, ownerId: string): Promise<WebsiteRecord | null> {

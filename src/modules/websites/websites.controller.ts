@@ -1,12 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import {
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { ParseResourceIdPipe } from '@/common/parse-uuid.pipe';
+import { ApiErrors, BODY_ERRORS } from '@/modules/auth/api-errors';
 import { AuthUser } from '@/modules/auth/auth.service';
 import { Authenticated, CurrentUser } from '@/modules/auth/current-user.decorator';
 import {
@@ -20,6 +16,10 @@ import {
 import { WebsiteRecord } from './website.repository';
 import { WebsitesService } from './websites.service';
 
+const NOT_FOUND = 'no such site for this user (NOT_FOUND); a malformed id is answered the same';
+const TARGET_REFUSED =
+  'the URL host does not resolve, or resolves to a loopback, private, link-local, multicast or cloud-metadata address (TARGET_NOT_ALLOWED)';
+
 @ApiTags('websites')
 @Authenticated()
 @Controller('websites')
@@ -28,9 +28,7 @@ export class WebsitesController {
 
   @Post()
   @ApiOperation({ summary: 'Register a site to monitor' })
-  @ApiUnprocessableEntityResponse({
-    description: 'the URL resolves to a private or reserved address',
-  })
+  @ApiErrors({ ...BODY_ERRORS, 422: TARGET_REFUSED })
   @ZodResponse({ status: 201, type: WebsiteDto })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateWebsiteDto) {
     return present(await this.websites.create(user.id, body));
@@ -38,6 +36,7 @@ export class WebsitesController {
 
   @Get()
   @ApiOperation({ summary: "List the caller's sites, newest first" })
+  @ApiErrors({ 400: 'invalid limit or cursor (VALIDATION_FAILED)' })
   @ZodResponse({ status: 200, type: WebsitePageDto })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListQueryDto) {
     const page = await this.websites.list(user.id, query.limit, query.cursor);
@@ -46,7 +45,7 @@ export class WebsitesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One site' })
-  @ApiNotFoundResponse({ description: 'no such site for this user' })
+  @ApiErrors({ 404: NOT_FOUND })
   @ZodResponse({ status: 200, type: WebsiteDto })
   async get(@CurrentUser() user: AuthUser, @Param('id', ParseResourceIdPipe) id: string) {
     return present(await this.websites.get(user.id, id));
@@ -54,7 +53,7 @@ export class WebsitesController {
 
   @Put(':id')
   @ApiOperation({ summary: 'Change a site (any subset of its fields)' })
-  @ApiNotFoundResponse({ description: 'no such site for this user' })
+  @ApiErrors({ ...BODY_ERRORS, 404: NOT_FOUND, 422: TARGET_REFUSED })
   @ZodResponse({ status: 200, type: WebsiteDto })
   async update(
     @CurrentUser() user: AuthUser,
@@ -66,7 +65,7 @@ export class WebsitesController {
 
   @Put(':id/pause')
   @ApiOperation({ summary: 'Pause ({"paused":true}) or resume ({"paused":false}) checks' })
-  @ApiNotFoundResponse({ description: 'no such site for this user' })
+  @ApiErrors({ ...BODY_ERRORS, 404: NOT_FOUND })
   @ZodResponse({ status: 200, type: WebsiteDto })
   async pause(
     @CurrentUser() user: AuthUser,
@@ -79,7 +78,8 @@ export class WebsitesController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Stop monitoring and delete a site with its history' })
-  @ApiNotFoundResponse({ description: 'no such site for this user' })
+  @ApiResponse({ status: 204, description: 'deleted' })
+  @ApiErrors({ 404: NOT_FOUND })
   async remove(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseResourceIdPipe) id: string,

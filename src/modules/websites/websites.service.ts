@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@/common/domain-error';
+import { SiteChanges } from './site-changes';
 import { TargetPolicy } from './target-policy';
 import { PageCursor, WebsiteInput, WebsiteRecord, WebsiteRepository } from './website.repository';
 
@@ -26,6 +27,7 @@ export class WebsitesService {
   constructor(
     private readonly sites: WebsiteRepository,
     private readonly targets: TargetPolicy,
+    private readonly changes: SiteChanges,
   ) {}
 
   async create(ownerId: string, input: CreateWebsite): Promise<WebsiteRecord> {
@@ -39,7 +41,9 @@ export class WebsitesService {
       keyword: input.keyword ?? null,
       paused: input.paused,
     };
-    return this.sites.create(ownerId, data);
+    const site = await this.sites.create(ownerId, data);
+    this.changes.notify();
+    return site;
   }
 
   async get(ownerId: string, id: string): Promise<WebsiteRecord> {
@@ -68,17 +72,20 @@ export class WebsitesService {
     if (patch.url !== undefined) await this.targets.assertAllowed(patch.url);
     const updated = await this.sites.updateOwned(id, ownerId, patch);
     if (!updated) throw notFound();
+    this.changes.notify();
     return updated;
   }
 
   async setPaused(ownerId: string, id: string, paused: boolean): Promise<WebsiteRecord> {
     const updated = await this.sites.updateOwned(id, ownerId, { paused });
     if (!updated) throw notFound();
+    this.changes.notify();
     return updated;
   }
 
   async remove(ownerId: string, id: string): Promise<void> {
     if (!(await this.sites.deleteOwned(id, ownerId))) throw notFound();
+    this.changes.notify();
   }
 }
 
