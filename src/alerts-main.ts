@@ -1,31 +1,14 @@
 // Entry of the standalone alert service (npm run start:alerts, compose service `alerts`): the
 // health-alerts consumer group with e-mail and WebSocket delivery, and health endpoints on PORT.
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
-import { AppConfig, ConfigError, loadConfig } from './config/app-config';
-
-function readConfig(): AppConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      for (const p of e.problems) process.stderr.write(`config error: ${p}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw e;
-  }
-}
+import { exitWithConfigProblems, readConfigOrExit } from './config/read-config';
 
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = readConfig();
+  const config = readConfigOrExit();
   const { alertServiceConfigProblems, createAlertServiceApp } =
     await import('./modules/alerts/alert-service.app');
   const problems = alertServiceConfigProblems(config);
-  if (problems.length > 0) {
-    for (const p of problems) process.stderr.write(`config error: ${p}\n`);
-    process.exit(78);
-  }
+  if (problems.length > 0) exitWithConfigProblems(problems);
   const { Logger } = await import('@nestjs/common');
   const { installShutdown } = await import('./bootstrap');
   const app = await createAlertServiceApp(config);

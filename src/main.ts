@@ -1,23 +1,8 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
-import { AppConfig, ConfigError, loadConfig } from './config/app-config';
-
-function readConfig(): AppConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      for (const p of e.problems) process.stderr.write(`config error: ${p}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw e;
-  }
-}
+import { readConfigOrExit } from './config/read-config';
 
 async function main(): Promise<void> {
-  // A .env in the working directory fills variables the environment leaves unset.
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = readConfig();
+  const config = readConfigOrExit();
   // Loaded only after the config is known good, so a bad value fails fast.
   const { Logger } = await import('@nestjs/common');
   const { createApp, installShutdown } = await import('./bootstrap');

@@ -4,26 +4,10 @@
  */
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { httpUrlSchema } from '@/common/http-url.schema';
 
 export const statusQuerySchema = z.strictObject({
-  url: z
-    .string()
-    .trim()
-    .min(1)
-    .max(2048, 'at most 2048 characters')
-    .refine(
-      (v) => {
-        try {
-          const u = new URL(v);
-          return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'expected an absolute http:// or https:// URL' },
-    )
-    .optional()
-    .describe('URL to check; DEFAULT_TARGET_URL when absent'),
+  url: httpUrlSchema.optional().describe('URL to check; DEFAULT_TARGET_URL when absent'),
 });
 export class StatusQueryDto extends createZodDto(statusQuerySchema) {}
 

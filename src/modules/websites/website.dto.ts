@@ -1,28 +1,12 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { httpUrlSchema } from '@/common/http-url.schema';
 
 export const MIN_INTERVAL_MS = 10_000;
 export const MAX_INTERVAL_MS = 86_400_000;
 
-const httpUrl = z
-  .string()
-  .trim()
-  .min(1)
-  .max(2048, 'at most 2048 characters')
-  .refine(
-    (v) => {
-      try {
-        const u = new URL(v);
-        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'expected an absolute http:// or https:// URL' },
-  );
-
 const fields = {
-  url: httpUrl,
+  url: httpUrlSchema,
   name: z.string().trim().min(1).max(200),
   intervalMs: z
     .number()
