@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/generated/**', 'coverage/**', '.data/**', '.kafka/**', 'scripts/**/*.js', 'jest.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'src/generated/**',
+      'coverage/**',
+      '.data/**',
+      '.kafka/**',
+      'scripts/**/*.js',
+      'jest.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -12,8 +23,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'warn',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
@@ -33,11 +50,35 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@nestjs/*', 'kafkajs', '@prisma/*', 'pg', 'node:*', 'fs', 'net', 'http', 'https', 'crypto', '@/modules/*', '@/infra/*', '@/generated/*'], message: 'src/core is pure TypeScript: take IO through core/ports.' },
+            {
+              group: [
+                '@nestjs/*',
+                'kafkajs',
+                '@prisma/*',
+                'pg',
+                'node:*',
+                'fs',
+                'net',
+                'http',
+                'https',
+                'crypto',
+                '@/modules/*',
+                '@/infra/*',
+                '@/generated/*',
+              ],
+              message: 'src/core is pure TypeScript: take IO through core/ports.',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'fetch'],
+      'no-restricted-globals': [
+        'error',
+        'setTimeout',
+        'setInterval',
+        'setImmediate',
+        'process',
+        'fetch',
+      ],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'use the Clock port' },

@@ -12,7 +12,11 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/test/unit/**/*.spec.ts', '<rootDir>/test/simulation/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/test/unit/**/*.spec.ts',
+        '<rootDir>/test/simulation/**/*.spec.ts',
+        '<rootDir>/src/**/*.spec.ts',
+      ],
     },
     {
       ...common,
