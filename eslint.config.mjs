@@ -12,6 +12,8 @@ export default tseslint.config(
       '.kafka/**',
       'scripts/**/*.js',
       'jest.config.js',
+      'eslint.config.mjs',
+      '.cluster/**',
     ],
   },
   js.configs.recommended,
