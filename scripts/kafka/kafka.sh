@@ -239,8 +239,12 @@ case "${1:-}" in
   start | ensure) start ;;
   stop) stop ;;
   status) status ;;
+  jars)
+    mkdir -p "$KAFKA_DIR"
+    resolve_libs
+    ;;
   *)
-    echo "usage: $0 start|stop|status|ensure" >&2
+    echo "usage: $0 start|stop|status|ensure|jars" >&2
     exit 2
     ;;
 esac

@@ -19,13 +19,20 @@ export interface PrivateBroker {
   destroy(): Promise<void>;
 }
 
+function fetchJars(): Promise<void> {
+  return new Promise((done, fail) =>
+    execFile('bash', [SCRIPT, 'jars'], { timeout: 300_000 }, (err, _out, stderr) =>
+      err ? fail(new Error(`kafka.sh jars failed: ${stderr}`)) : done(),
+    ),
+  );
+}
+
 export async function privateBroker(name: string): Promise<PrivateBroker> {
   const sharedLib = join(ROOT, '.kafka', 'lib');
-  if (!existsSync(sharedLib)) {
-    throw new Error(
-      `${sharedLib} is missing: the shared test broker (globalSetup) resolves it first`,
-    );
-  }
+  // The shared broker may be one this checkout did not start (another clone's):
+  // make sure this checkout has the jars too.
+  if (!existsSync(sharedLib)) await fetchJars();
+  if (!existsSync(sharedLib)) throw new Error(`${sharedLib} is missing after "kafka.sh jars"`);
   const dir = join(ROOT, '.kafka', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
