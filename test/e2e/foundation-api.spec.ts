@@ -79,3 +79,27 @@ describe('foundation API', () => {
     await t.http.get('/api/websites').set('authorization', 'Bearer abc.def.ghi').expect(401);
   });
 });
+
+describe('site defaults', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('defaults the timeout below a short interval instead of refusing the site', async () => {
+    const token = await signupAndLogin(t, 'short@example.com');
+    const res = await t.http
+      .post('/api/websites')
+      .set('authorization', `Bearer ${token}`)
+      .send({ url: 'http://127.0.0.1:9/', intervalMs: 10_000 })
+      .expect(201);
+    expect(res.body).toMatchObject({ intervalMs: 10_000, timeoutMs: 5_000 });
+    const long = await t.http
+      .post('/api/websites')
+      .set('authorization', `Bearer ${token}`)
+      .send({ url: 'http://127.0.0.1:9/', intervalMs: 300_000 })
+      .expect(201);
+    expect(long.body.timeoutMs).toBe(10_000);
+  });
+});

@@ -31,7 +31,9 @@ export const createWebsiteSchema = z
     url: fields.url,
     name: fields.name.optional(),
     intervalMs: fields.intervalMs.default(60_000),
-    timeoutMs: fields.timeoutMs.default(10_000),
+    timeoutMs: fields.timeoutMs
+      .optional()
+      .describe('hard timeout of one check; default min(10 s, intervalMs / 2)'),
     expectedStatus: fields.expectedStatus.default([]),
     keyword: fields.keyword.optional(),
     paused: fields.paused.default(false),

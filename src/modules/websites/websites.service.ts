@@ -8,7 +8,7 @@ export interface CreateWebsite {
   url: string;
   name?: string;
   intervalMs: number;
-  timeoutMs: number;
+  timeoutMs?: number;
   expectedStatus: number[];
   keyword?: string | null;
   paused: boolean;
@@ -36,7 +36,7 @@ export class WebsitesService {
       url: input.url,
       name: input.name ?? new URL(input.url).host,
       intervalMs: input.intervalMs,
-      timeoutMs: input.timeoutMs,
+      timeoutMs: input.timeoutMs ?? defaultTimeoutMs(input.intervalMs),
       expectedStatus: input.expectedStatus,
       keyword: input.keyword ?? null,
       paused: input.paused,
@@ -108,4 +108,9 @@ function decodeCursor(cursor: string): PageCursor {
     ]);
   }
   return { createdAt, id };
+}
+
+/** A check must end before the next round of its site starts. */
+function defaultTimeoutMs(intervalMs: number): number {
+  return Math.min(10_000, Math.floor(intervalMs / 2));
 }
