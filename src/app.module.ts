@@ -16,10 +16,13 @@ import { GossipModule } from '@/modules/gossip/gossip.module';
 import { SigningResultSink } from '@/modules/gossip/signing-result.sink';
 import { HealthModule } from '@/modules/health/health.module';
 import { HistoryModule } from '@/modules/history/history.module';
+import { LogsModule } from '@/modules/logs/logs.module';
 import { PingModule } from '@/modules/ping/ping.module';
 import { PingLogsModule } from '@/modules/ping-logs/ping-logs.module';
+import { ProjectionModule } from '@/modules/projection/projection.module';
 import { RaftModule } from '@/modules/raft/raft.module';
 import { RealtimeModule } from '@/modules/realtime/realtime.module';
+import { SimulateModule } from '@/modules/simulate/simulate.module';
 import { WebsiteSiteSource } from '@/modules/websites/website.site-source';
 import { WebsitesModule } from '@/modules/websites/websites.module';
 
@@ -49,6 +52,9 @@ export class AppModule {
         }),
         GossipModule,
         ConsensusModule,
+        ProjectionModule,
+        LogsModule,
+        SimulateModule,
         AlertsModule.forRoot(config),
         RealtimeModule,
       ],

@@ -13,6 +13,7 @@ import type { CheckResult } from '@/modules/ping/check-result';
 import { HealthLogSink } from '@/modules/ping/health-log.sink';
 import type { SiteSpec } from '@/modules/ping/site-source';
 import { GossipService } from './gossip.service';
+import { applyTestReachability, testUnreachableHosts } from './test-reachability';
 import { ValidatorIdentity } from './validator-identity';
 
 // The vote vocabulary must cover every failure class a check can report.
@@ -26,6 +27,8 @@ export class SigningResultSink extends CheckResultSink implements OnModuleInit {
   private lastErrorLogAt = 0;
   /** results not turned into votes (bad site id, signing error) */
   unsigned = 0;
+  /** test-only fault injection; null unless NODE_ENV=test and TEST_UNREACHABLE_HOSTS is set */
+  private readonly unreachable = testUnreachableHosts();
 
   constructor(
     private readonly identity: ValidatorIdentity,
@@ -54,7 +57,10 @@ export class SigningResultSink extends CheckResultSink implements OnModuleInit {
     this.healthLog = sink;
   }
 
-  override onResult(site: SiteSpec, round: number, result: CheckResult): void {
+  override onResult(site: SiteSpec, round: number, checked: CheckResult): void {
+    const result = this.unreachable
+      ? applyTestReachability(this.unreachable, site.url, checked)
+      : checked;
     try {
       this.vote(site, round, result);
     } catch (e) {
