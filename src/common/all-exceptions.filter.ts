@@ -4,6 +4,7 @@ import { ZodValidationException } from 'nestjs-zod';
 import { ZodError } from 'zod';
 import { DomainError, ErrorCode, FieldIssue, httpStatusOf } from './domain-error';
 import { ErrorBody } from './error-body';
+import { fieldIssues } from './parse-input';
 
 /**
  * Every error leaves as one JSON shape ({statusCode, error, message, details}).
@@ -46,11 +47,7 @@ function bodyOf(code: ErrorCode, message: string, details?: FieldIssue[]): Error
 }
 
 function zodIssues(err: unknown): FieldIssue[] {
-  if (!(err instanceof ZodError)) return [];
-  return err.issues.map((i) => ({
-    path: i.path.map(String).join('.') || '(body)',
-    message: i.message,
-  }));
+  return err instanceof ZodError ? fieldIssues(err) : [];
 }
 
 function codeForStatus(status: number): string {

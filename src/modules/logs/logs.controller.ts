@@ -1,24 +1,12 @@
 import { Controller, Get, MessageEvent, Query, Sse } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
-import { DomainError } from '@/common/domain-error';
+import { parseInput } from '@/common/parse-input';
 import { AuthUser } from '@/modules/auth/auth.service';
 import { Authenticated, CurrentUser } from '@/modules/auth/current-user.decorator';
-import { LogsQuery, logsQuerySchema, LogsService } from './logs.service';
+import { logsQuerySchema, LogsService } from './logs.service';
 
 const FOLLOW_POLL_MS = 1_000;
-
-function parse(raw: Record<string, unknown>): LogsQuery {
-  const r = logsQuerySchema.safeParse(raw);
-  if (r.success) return r.data;
-  throw new DomainError(
-    'VALIDATION_FAILED',
-    'invalid logs query',
-    r.error.issues
-      .slice(0, 20)
-      .map((i) => ({ path: i.path.map(String).join('.') || '(query)', message: i.message })),
-  );
-}
 
 @ApiTags('logs')
 @Authenticated()
@@ -31,7 +19,10 @@ export class LogsController {
     summary: 'Decisions, alerts or ping logs of your sites, newest first (keyset pagination)',
   })
   list(@CurrentUser() user: AuthUser, @Query() query: Record<string, unknown>) {
-    return this.logs.page(user.id, parse(query));
+    return this.logs.page(
+      user.id,
+      parseInput(logsQuerySchema, query, 'invalid logs query', '(query)'),
+    );
   }
 
   @Sse('stream')
@@ -42,7 +33,12 @@ export class LogsController {
     @CurrentUser() user: AuthUser,
     @Query() query: Record<string, unknown>,
   ): Observable<MessageEvent> {
-    const q = parse({ ...query, cursor: undefined });
+    const q = parseInput(
+      logsQuerySchema,
+      { ...query, cursor: undefined },
+      'invalid logs query',
+      '(query)',
+    );
     return new Observable<MessageEvent>((sub) => {
       let after = { t: Date.now(), id: '' };
       let stopped = false;

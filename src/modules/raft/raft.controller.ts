@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { RaftMessage } from '@/core/raft/raft.messages';
 import { DomainError } from '@/common/domain-error';
+import { parseInput } from '@/common/parse-input';
 import { ClusterAuthGuard } from '@/infra/cluster/cluster-auth.guard';
 import { KvCommand, KvResult } from './kv.state-machine';
 import { RaftHost } from './raft-host';
@@ -27,18 +28,6 @@ const kvCommandSchema = z.discriminatedUnion('op', [
   }),
 ]);
 const kvReadSchema = z.strictObject({ key: z.string().min(1).max(256) });
-
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (r.success) return r.data;
-  throw new DomainError(
-    'VALIDATION_FAILED',
-    'invalid raft request',
-    r.error.issues
-      .slice(0, 20)
-      .map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message })),
-  );
-}
 
 @ApiExcludeController()
 @UseGuards(ClusterAuthGuard)
@@ -91,7 +80,7 @@ export class RaftController {
   @Post('kv')
   @HttpCode(200)
   async kvWrite(@Body() body: unknown): Promise<KvResult> {
-    const cmd: KvCommand = parse(kvCommandSchema, body);
+    const cmd: KvCommand = parseInput(kvCommandSchema, body, 'invalid raft request');
     return this.host.propose<KvResult>('kv', cmd);
   }
 
@@ -99,7 +88,7 @@ export class RaftController {
   @Post('kv/read')
   @HttpCode(200)
   async kvRead(@Body() body: unknown): Promise<{ key: string; value: string | null }> {
-    const { key } = parse(kvReadSchema, body);
+    const { key } = parseInput(kvReadSchema, body, 'invalid raft request');
     const value = await this.host.linearizableRead(() => this.host.kv.get(key));
     return { key, value };
   }
@@ -108,7 +97,7 @@ export class RaftController {
   @Post('kv/local')
   @HttpCode(200)
   kvLocal(@Body() body: unknown): { key: string; value: string | null; appliedIndex: number } {
-    const { key } = parse(kvReadSchema, body);
+    const { key } = parseInput(kvReadSchema, body, 'invalid raft request');
     return { key, value: this.host.kv.get(key), appliedIndex: this.host.snapshot().appliedIndex };
   }
 
@@ -122,7 +111,7 @@ export class RaftController {
   }
 
   private deliver(body: unknown, allowed: RaftMessage['type'][]): void {
-    const wire = parse(wireMessageSchema, body);
+    const wire = parseInput(wireMessageSchema, body, 'invalid raft request');
     if (!allowed.includes(wire.type)) {
       throw new DomainError('VALIDATION_FAILED', `${wire.type} does not belong on this route`);
     }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { DomainError } from '@/common/domain-error';
+import { parseInput } from '@/common/parse-input';
 import { httpUrlSchema } from '@/common/http-url.schema';
 import { ClusterAuthGuard } from '@/infra/cluster/cluster-auth.guard';
 import { AuthUser } from '@/modules/auth/auth.service';
@@ -19,17 +19,7 @@ const peerSchema = z.strictObject({
   origin: z.string().max(255).optional(),
 });
 
-function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const r = schema.safeParse(raw);
-  if (r.success) return r.data;
-  throw new DomainError(
-    'VALIDATION_FAILED',
-    'invalid simulate request: pass ?url= to start or ?id= to poll',
-    r.error.issues
-      .slice(0, 20)
-      .map((i) => ({ path: i.path.map(String).join('.') || '(query)', message: i.message })),
-  );
-}
+const SIMULATE_USAGE = 'invalid simulate request: pass ?url= to start or ?id= to poll';
 
 @ApiTags('simulate')
 @Controller('simulate')
@@ -43,7 +33,7 @@ export class SimulateController {
       'Start a one-off cluster-wide check of ?url= (returns its id), or poll ?id= for the live tally until final',
   })
   async get(@CurrentUser() user: AuthUser, @Query() query: Record<string, unknown>) {
-    const q = parse(startSchema, query);
+    const q = parseInput(startSchema, query, SIMULATE_USAGE, '(query)');
     return 'url' in q ? this.sims.start(q.url, user.id) : this.sims.get(q.id, user.id);
   }
 
@@ -53,7 +43,7 @@ export class SimulateController {
   @UseGuards(ClusterAuthGuard)
   @ApiExcludeEndpoint()
   async check(@Body() body: unknown) {
-    const b = parse(peerSchema, body);
+    const b = parseInput(peerSchema, body, SIMULATE_USAGE, '(query)');
     await this.sims.peerCheck(b.id, b.url, b.round, b.origin);
     return { accepted: true };
   }
