@@ -8,7 +8,7 @@ import { Authenticated, CurrentUser } from '@/modules/auth/current-user.decorato
 import { LATENCY_BUCKET_BOUNDS_MS } from '@/modules/ping-logs/latency-histogram';
 import { HistoryPageDto, HistoryQueryDto, SummaryDto } from './history.dto';
 import { HistoryService } from './history.service';
-import { SummaryService } from './summary.service';
+import { SUMMARY_CACHE_MS, SummaryService } from './summary.service';
 
 const SUMMARY_DESCRIPTION = `
 Uptime, latency and incidents over the last 24 h, 7 d, 30 d, 90 d and since the first
@@ -27,7 +27,10 @@ the bucket holding the ⌈0.95·n⌉-th value, linearly interpolated inside it, 
 maximum. Incidents are those overlapping the window; downtimeMs is their duration inside
 [from, now]. Region figures count region-specific incidents; the top level counts global ones.
 status comes from the consensus (site_status) when it has committed one; otherwise it is
-the majority of the most recent round's checks, with since = null.`;
+the majority of the most recent round's checks, with since = null.
+
+A summary is at most ${SUMMARY_CACHE_MS / 1000} s old (\`generatedAt\`): it is cached per site for
+that long. Status changes are pushed at once over Socket.IO and /ws.`;
 
 @ApiTags('websites')
 @Authenticated()
@@ -70,6 +73,6 @@ export class HistoryController {
   })
   @ZodResponse({ status: 200, type: SummaryDto })
   summary(@CurrentUser() user: AuthUser, @Param('id', ParseResourceIdPipe) id: string) {
-    return this.summaries.summary(user.id, id);
+    return this.summaries.cachedSummary(user.id, id);
   }
 }

@@ -6,6 +6,7 @@
  * (today's daily row is as current as the last written check).
  */
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DomainError } from '@/common/domain-error';
 import { addHistograms, estimateQuantile } from '@/modules/ping-logs/latency-histogram';
 import { Figures, Summary, SummaryWindow, Verdict, WINDOW_NAMES, WindowName } from './history.dto';
@@ -52,12 +53,38 @@ export function windowBounds(now: number): (WindowBounds & { name: WindowName })
   });
 }
 
+/**
+ * Summaries are served from a short per-(owner, site) cache: rollups change once per
+ * writer batch and round, while dashboards poll; one computation costs ~7 ms of CPU
+ * (app + PostgreSQL), so a burst of polls would otherwise saturate the node. The
+ * entry holds the promise, so concurrent misses share one computation; real-time
+ * status changes reach clients through the WebSocket events, not this endpoint.
+ */
+export const SUMMARY_CACHE_MS = 5_000;
+
 @Injectable()
 export class SummaryService {
+  private readonly cache = new LRUCache<string, Promise<Summary>>({
+    max: 10_000,
+    ttl: SUMMARY_CACHE_MS,
+  });
+
   constructor(
     private readonly rollups: SummaryRepository,
     private readonly history: PingHistoryRepository,
   ) {}
+
+  /** At most SUMMARY_CACHE_MS old; the owner check is part of the key and of the query. */
+  cachedSummary(ownerId: string, websiteId: string): Promise<Summary> {
+    const key = `${ownerId}:${websiteId}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const computed = this.summary(ownerId, websiteId);
+    this.cache.set(key, computed);
+    // A failure (404, database down) is not remembered.
+    computed.catch(() => this.cache.delete(key));
+    return computed;
+  }
 
   async summary(ownerId: string, websiteId: string, now: number = Date.now()): Promise<Summary> {
     const bounds = windowBounds(now);
