@@ -100,10 +100,13 @@ describe('real-time API (Socket.IO and plain WebSocket)', () => {
 
     it('disconnects both kinds of client when the token expires', async () => {
       const jwt = t.app.get(JwtService, { strict: false });
-      const short = jwt.sign({ sub: alice.userId, email: alice.email }, { expiresIn: 1 });
+      const short = jwt.sign({ sub: alice.userId, email: alice.email }, { expiresIn: 2 });
       const io = keep(await connectIo(base, { token: short }));
+      // Listen before the next await: on a slow machine expiry can come while ws connects.
+      const ioGone = new Promise((r) =>
+        io.socket.connected ? io.socket.once('disconnect', r) : r(undefined),
+      );
       const ws = keep(await connectWs(base, short));
-      const ioGone = new Promise((r) => io.socket.once('disconnect', r));
       expect((await ws.closed).code).toBe(4401);
       await ioGone;
     });
