@@ -28,7 +28,6 @@ import { DecisionProjector } from './decision.projector';
 import { SiteDirectory } from './site-directory';
 
 export const DECISIONS_MACHINE = 'decisions';
-const LEADER_POLL_MS = 25;
 
 export interface PipelineStats {
   proposed: number;
@@ -44,7 +43,6 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
   readonly ring = new ApplyRing();
   private leader: string | null = null;
   private wasLeader = false;
-  private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   readonly stats: PipelineStats = {
     proposed: 0,
@@ -76,12 +74,10 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
     }
     this.projector.bind(this.ring, () => this.raft.isLeader(), alerts);
     this.unsubscribe = this.tally.onDecision((d) => this.onDecision(d));
-    this.timer = setInterval(() => this.watchLeader(), LEADER_POLL_MS);
-    this.timer.unref();
+    this.raft.onLeadershipChange(() => this.watchLeader());
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
     this.unsubscribe?.();
   }
 

@@ -64,6 +64,7 @@ export class RaftHost
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   private readonly listeners: CommitListener[] = [];
+  private readonly roleListeners: (() => void)[] = [];
   private role: Role = 'follower';
 
   constructor(
@@ -87,6 +88,11 @@ export class RaftHost
   /** Called for every applied command entry, in log order, on every node. */
   onCommit(listener: CommitListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Called after this node's role or known leader changed (read them from snapshot()). */
+  onLeadershipChange(listener: () => void): void {
+    this.roleListeners.push(listener);
   }
 
   async onApplicationBootstrap(): Promise<void> {
