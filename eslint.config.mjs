@@ -11,9 +11,13 @@ export default tseslint.config(
       '.data/**',
       '.kafka/**',
       'scripts/**/*.js',
+      // plain CommonJS preloads for node processes the benches start (--require), not TypeScript
+      'bench/**/*.cjs',
       'jest.config.js',
       'eslint.config.mjs',
       '.cluster/**',
+      'web/dist/**',
+      'test-artifacts/**',
     ],
   },
   js.configs.recommended,

@@ -1,12 +1,15 @@
 /**
- * bench:ping — the ping path (scheduler, DNS cache, HttpChecker, health-log sink)
- * checking 1,000 / 5,000 / 10,000 sites at a 30 s interval against a local target
- * in a child process; appends checks/s, schedule lag, CPU and RSS to bench/RESULTS.md.
+ * bench:ping — the ping path (scheduler, DNS cache, KindChecker, health-log sink)
+ * checking N sites of each kind (http, tcp, dns, tls) at a 30 s interval against local
+ * servers in a child process (HTTP and TLS on four loopback addresses, an authoritative
+ * DNS server over UDP); appends checks/s, schedule lag, CPU ms per check and RSS per
+ * kind to bench/RESULTS.md. The child's CPU is not counted: only the checking side.
  *
- * Env: BENCH_SIZES (1000,5000,10000), BENCH_DURATION_S (120 per size),
- * BENCH_INTERVAL_MS (30000), BENCH_TIMEOUT_MS (5000), BENCH_CONCURRENCY (256),
+ * Env: BENCH_KINDS (http,tcp,dns,tls), BENCH_SIZES (5000), BENCH_DURATION_S (120 per
+ * run), BENCH_INTERVAL_MS (30000), BENCH_TIMEOUT_MS (5000), BENCH_CONCURRENCY (256),
  * BENCH_RESULTS (bench/RESULTS.md; "-" prints only).
  */
+import { makeTestCerts } from '../test/integration/ping/support/certs';
 import { machineFacts, recordResults } from './support/results';
 import { ChildProcess, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -18,14 +21,19 @@ import { DnsCache } from '@/modules/dns/dns-cache';
 import { DnsRecord, DnsResolver, SystemAddress } from '@/modules/dns/dns-resolver';
 import type { CheckResult } from '@/modules/ping/check-result';
 import { HealthLogSink } from '@/modules/ping/health-log.sink';
-import { HttpChecker } from '@/modules/ping/http-checker';
+import { DnsQuery } from '@/modules/dns/dns-query';
+import { checkSpecSchema, type CheckKind } from '@/modules/ping/check-spec';
+import { KindChecker } from '@/modules/ping/kind-checker';
 import { InMemorySiteSource } from '@/modules/ping/in-memory-site-source';
 import { MissReason, PingMetrics } from '@/modules/ping/ping-metrics';
 import { PingScheduler } from '@/modules/ping/ping-scheduler';
 import type { SiteSpec } from '@/modules/ping/site-source';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
-const SIZES = env('BENCH_SIZES', '1000,5000,10000').split(',').map(Number);
+// http-fresh: an http check with connection 'fresh' (a connection per check).
+type BenchKind = CheckKind | 'http-fresh';
+const KINDS = env('BENCH_KINDS', 'http,http-fresh,tcp,dns,tls').split(',') as BenchKind[];
+const SIZES = env('BENCH_SIZES', '5000').split(',').map(Number);
 const DURATION_S = Number(env('BENCH_DURATION_S', '120'));
 const INTERVAL_MS = Number(env('BENCH_INTERVAL_MS', '30000'));
 const TIMEOUT_MS = Number(env('BENCH_TIMEOUT_MS', '5000'));
@@ -35,22 +43,45 @@ const RESULTS = env('BENCH_RESULTS', 'bench/RESULTS.md');
 // one (address, port) pair out of ephemeral ports while old ones sit in TIME_WAIT.
 const TARGET_IPS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
 
+// HTTP and TLS on one port number per protocol across the loopback addresses, and
+// an authoritative DNS server answering every name with an A record.
 const TARGET_SCRIPT = `
 const http = require('node:http');
+const tls = require('node:tls');
+const dgram = require('node:dgram');
+const packet = require('dns-packet');
 const ips = ${JSON.stringify(TARGET_IPS)};
+const { key, cert } = JSON.parse(process.env.BENCH_TLS);
 const body = 'ok '.repeat(100);
-let port = 0;
-const next = (i) => {
-  if (i === ips.length) return process.stdout.write(JSON.stringify({ port }) + '\\n');
-  const s = http.createServer((req, res) => {
+const ports = { http: 0, tls: 0, dns: 0 };
+const make = {
+  http: () => http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
     res.end(body);
-  });
-  s.listen(port, ips[i], 4096, () => { port = s.address().port; next(i + 1); });
+  }),
+  tls: () => tls.createServer({ key, cert }, (s) => s.end()),
 };
-next(0);
+const start = (kind, i, done) => {
+  if (i === ips.length) return done();
+  const s = make[kind]();
+  s.listen(ports[kind], ips[i], 4096, () => { ports[kind] = s.address().port; start(kind, i + 1, done); });
+};
+const udp = dgram.createSocket('udp4');
+udp.on('message', (msg, from) => {
+  const q = packet.decode(msg);
+  const question = q.questions[0];
+  udp.send(packet.encode({ id: q.id, type: 'response', flags: packet.AUTHORITATIVE_ANSWER,
+    questions: [question], answers: [{ name: question.name, type: 'A', ttl: 60, data: '192.0.2.1' }] }),
+    from.port, from.address);
+});
+start('http', 0, () => start('tls', 0, () => udp.bind(0, '127.0.0.1', () => {
+  ports.dns = udp.address().port;
+  process.stdout.write(JSON.stringify(ports) + '\\n');
+})));
 process.on('SIGTERM', () => process.exit(0));
 `;
+
+type Ports = Record<'http' | 'tls' | 'dns', number>;
 
 class NullBus extends EventBus {
   published = 0;
@@ -108,6 +139,7 @@ class BenchMetrics extends PingMetrics {
 }
 
 interface Row {
+  kind: BenchKind;
   sites: number;
   expected: number;
   achieved: number;
@@ -122,15 +154,50 @@ interface Row {
   down: string;
 }
 
-async function startTarget(): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-e', TARGET_SCRIPT], {
+async function startTargets(tls: { key: string; cert: string }) {
+  const child: ChildProcess = spawn(process.execPath, ['-e', TARGET_SCRIPT], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_TLS: JSON.stringify(tls) },
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l).port));
+  const ports = await new Promise<Ports>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l) as Ports));
     child.once('exit', (c) => reject(new Error(`target exited ${c}`)));
   });
-  return { port, child };
+  return { ports, child };
+}
+
+/** Site i of a kind: spread over the four loopback addresses (by name, through the cache). */
+function siteOf(kind: BenchKind, i: number, ports: Ports): Pick<SiteSpec, 'url' | 'check'> {
+  const host = `t${i % TARGET_IPS.length}.bench.test`;
+  switch (kind) {
+    case 'http':
+      return {
+        url: `http://${host}:${ports.http}/site/${i}`,
+        check: checkSpecSchema.parse({ kind }),
+      };
+    case 'http-fresh':
+      return {
+        url: `http://${host}:${ports.http}/site/${i}`,
+        check: checkSpecSchema.parse({ kind: 'http', connection: 'fresh' }),
+      };
+    case 'tcp':
+      return { url: `tcp://${host}:${ports.http}`, check: checkSpecSchema.parse({ kind }) };
+    case 'tls':
+      // The bench certificate names target.test, not the bench hosts; the chain is checked.
+      return {
+        url: `tls://${host}:${ports.tls}`,
+        check: checkSpecSchema.parse({ kind, checkHostname: false }),
+      };
+    case 'dns':
+      return {
+        url: `dns://site-${i}.bench.test`,
+        check: checkSpecSchema.parse({
+          kind,
+          expected: ['192.0.2.1'],
+          resolver: `127.0.0.1:${ports.dns}`,
+        }),
+      };
+  }
 }
 
 function q(sorted: number[], p: number): number {
@@ -139,16 +206,16 @@ function q(sorted: number[], p: number): number {
     : NaN;
 }
 
-async function runSize(n: number, port: number): Promise<Row> {
+async function runSize(kind: BenchKind, n: number, ports: Ports, ca: string): Promise<Row> {
   const sites: SiteSpec[] = Array.from({ length: n }, (_, i) => ({
     id: `bench-site-${i}`,
-    url: `http://t${i % TARGET_IPS.length}.bench.test:${port}/site/${i}`,
+    ...siteOf(kind, i, ports),
     intervalMs: INTERVAL_MS,
     timeoutMs: TIMEOUT_MS,
     expectedStatus: [],
   }));
   const dns = new DnsCache(new BenchResolver());
-  const checker = new HttpChecker(dns, { allowPrivateTargets: true });
+  const checker = new KindChecker(dns, new DnsQuery(), { allowPrivateTargets: true, ca });
   const metrics = new BenchMetrics();
   metrics.watchDns(dns);
   const config = { node: { id: 'bench', region: 'local' } } as AppConfig;
@@ -175,7 +242,7 @@ async function runSize(n: number, port: number): Promise<Row> {
   clearInterval(rssTimer);
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
   await scheduler.stop();
-  await checker.close();
+  await checker.onModuleDestroy();
 
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const lags = metrics.lags.sort((a, b) => a - b);
@@ -183,9 +250,10 @@ async function runSize(n: number, port: number): Promise<Row> {
     .map(([k, v]) => `${k}:${v}`)
     .join(' ');
   console.error(
-    `  ${n} sites: ${metrics.results} results, ${bus.published} published, dns ${JSON.stringify(dns.stats())}`,
+    `  ${kind} ${n} sites: ${metrics.results} results, ${bus.published} published, dns ${JSON.stringify(dns.stats())}`,
   );
   return {
+    kind,
     sites: n,
     expected: n / (INTERVAL_MS / 1000),
     achieved: metrics.results / (wallMs / 1000),
@@ -209,15 +277,18 @@ function report(rows: Row[]): string {
     '',
     `${machineFacts()} ` +
       `Interval ${INTERVAL_MS / 1000} s, timeout ` +
-      `${TIMEOUT_MS} ms, concurrency ${CONCURRENCY}, ${DURATION_S} s per size. Target: a local ` +
-      `HTTP server in a child process (its CPU not counted), fresh connection per check, DNS via ` +
-      `the cache (60 s TTL), results through HealthLogSink to a null event bus.`,
+      `${TIMEOUT_MS} ms, concurrency ${CONCURRENCY}, ${DURATION_S} s per run. Targets in a child ` +
+      `process (its CPU not counted): http = GET of a 300-byte body over the per-origin keep-alive ` +
+      `pool (the API default), http-fresh = the same on a new connection per check; ` +
+      `tcp = connect and close; tls = handshake (P-256 certificate, chain verified, expiry judged); ` +
+      `dns = one uncached A query to a local authoritative server, answer compared. Host names ` +
+      `through the DNS cache (60 s TTL); results through HealthLogSink to a null event bus.`,
     '',
-    '| sites | checks/s expected | checks/s achieved | lag p50 ms | lag p99 ms | lag max ms | CPU cores | CPU ms/check | RSS max MiB | loop delay p99 ms | rounds missed | down |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| kind | sites | checks/s expected | checks/s achieved | lag p50 ms | lag p99 ms | lag max ms | CPU cores | CPU ms/check | RSS max MiB | loop delay p99 ms | rounds missed | down |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.sites} | ${f(r.expected)} | ${f(r.achieved)} | ${f(r.p50, 0)} | ${f(r.p99, 0)} | ${f(r.max, 0)} | ` +
+        `| ${r.kind} | ${r.sites} | ${f(r.expected)} | ${f(r.achieved)} | ${f(r.p50, 0)} | ${f(r.p99, 0)} | ${f(r.max, 0)} | ` +
         `${f(r.cores, 3)} | ${f(r.cpuPerCheck, 3)} | ${f(r.rssMiB, 0)} | ${f(r.loopP99, 0)} | ${r.missed} | ${r.down} |`,
     ),
     '',
@@ -225,15 +296,17 @@ function report(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const { port, child } = await startTarget();
+  const certs = makeTestCerts();
+  const { ports, child } = await startTargets(certs.valid);
   const rows: Row[] = [];
   try {
-    for (const n of SIZES) {
-      console.error(`bench:ping ${n} sites for ${DURATION_S} s ...`);
-      rows.push(await runSize(n, port));
-      // Let the previous run's sockets leave TIME_WAIT-heavy states before the next.
-      await new Promise((r) => setTimeout(r, 3_000));
-    }
+    for (const kind of KINDS)
+      for (const n of SIZES) {
+        console.error(`bench:ping ${kind} ${n} sites for ${DURATION_S} s ...`);
+        rows.push(await runSize(kind, n, ports, certs.ca));
+        // Let the previous run's sockets leave TIME_WAIT-heavy states before the next.
+        await new Promise((r) => setTimeout(r, 3_000));
+      }
   } finally {
     child.kill('SIGTERM');
   }

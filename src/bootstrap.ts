@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
@@ -10,8 +10,13 @@ import { AppModule } from './app.module';
 import { DomainError } from './common/domain-error';
 import { AppConfig } from './config/app-config';
 import { resolveSecrets } from './config/secrets';
+import { ClusterAuth } from './infra/cluster/cluster-auth';
+import { clusterAuthMiddleware } from './infra/cluster/cluster-auth.middleware';
 import { alertsKafkaMicroservice } from './modules/alerts/alerts-kafka.transport';
+import { RaftHost } from './modules/raft/raft-host';
+import { type ClusterAuthenticate, RaftHttpHandler } from './modules/raft/raft-http.handler';
 import { closeRealtimeConnections } from './modules/realtime/realtime.publisher';
+import { serveWebApp } from './modules/web-app/serve-web-app';
 
 /**
  * Builds the Nest application for a parsed config. Used by main.ts and by the
@@ -26,17 +31,17 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   // Socket.IO on /socket.io/ of the HTTP server; the plain WebSocket (/ws) attaches itself.
   app.useWebSocketAdapter(new IoAdapter(app));
-  // Bounded bodies: nothing a client sends may exhaust memory. Node-to-node
-  // routes carry log batches, so they get more room; the raw bytes are kept for
-  // the HMAC check (ClusterAuthGuard).
-  const keepRaw = (req: IncomingMessage, _res: unknown, buf: Buffer) => {
-    (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buf;
-  };
-  app.use('/api/raft', json({ limit: '16mb', verify: keepRaw }));
-  app.use('/api/simulate/gossip', json({ limit: '4mb', verify: keepRaw }));
+  // Node-to-node routes authenticate from the headers before any body byte is read,
+  // then read a bounded body and verify it before parsing (clusterAuthMiddleware).
+  // Everything else: bounded JSON bodies, so nothing a client sends exhausts memory.
+  const authenticate = clusterAuthMiddleware(app.get(ClusterAuth));
+  mountRaftHttp(app, authenticate);
+  app.use(authenticate);
   app.use(json({ limit: '256kb' }));
   app.use(bodyErrorsAsDomainErrors);
-  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
+  // The dashboard at `/`: before Nest's routes, leaving /api, /health, /socket.io and /ws alone.
+  serveWebApp(app);
+  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready', 'metrics'] });
   setupOpenApi(app);
   if (config.kafka.brokers.length > 0) {
     // Hybrid app: the alert consumer group joins after init, once the topics exist.
@@ -45,6 +50,17 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     await app.startAllMicroservices();
   }
   return app;
+}
+
+/** Raft's hot routes, ahead of Express (raft-http.handler.ts), in an app that hosts Raft. */
+function mountRaftHttp(app: INestApplication, authenticate: ClusterAuthenticate): void {
+  let raft: RaftHost;
+  try {
+    raft = app.get(RaftHost, { strict: false });
+  } catch {
+    return;
+  }
+  new RaftHttpHandler(raft, authenticate).mount(app.getHttpServer() as Server);
 }
 
 export function setupOpenApi(app: INestApplication): void {
@@ -81,7 +97,9 @@ export function installShutdown(app: INestApplication, config: AppConfig): void 
       process.exit(1);
     }, config.shutdownTimeoutMs);
     deadline.unref();
-    drainHttp(app)
+    // A leader hands over first, while it can still hear its followers (the HTTP server is open).
+    handOver(app, Math.min(2_000, config.shutdownTimeoutMs / 4))
+      .then(() => drainHttp(app))
       .then(() => app.close())
       .then(() => {
         log.log('closed cleanly');
@@ -94,6 +112,17 @@ export function installShutdown(app: INestApplication, config: AppConfig): void 
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** The Raft leader's handover, if this app hosts Raft at all; never fails the shutdown. */
+async function handOver(app: INestApplication, timeoutMs: number): Promise<void> {
+  let raft: RaftHost;
+  try {
+    raft = app.get(RaftHost, { strict: false });
+  } catch {
+    return;
+  }
+  await raft.handOverLeadership(timeoutMs).catch(() => null);
 }
 
 /**

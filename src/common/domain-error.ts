@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'TARGET_NOT_ALLOWED'
+  | 'QUOTA_EXCEEDED'
   | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_LEADER'
@@ -50,6 +51,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'PAYLOAD_TOO_LARGE':
       return 413;
     case 'TARGET_NOT_ALLOWED':
+    case 'QUOTA_EXCEEDED':
       return 422;
     case 'RATE_LIMITED':
       return 429;

@@ -1,4 +1,5 @@
 import { envSchema, formatIssues, PeerAddress } from './config.schema';
+import { weakSecretReason } from './secret-strength';
 
 /** The typed configuration every provider receives (inject `AppConfig`). */
 export class AppConfig {
@@ -42,6 +43,18 @@ export class AppConfig {
     from: string;
     publicUrl: string;
   };
+  notify!: {
+    /** provider endpoints (defaults: the public services); Slack and Discord webhook URLs must start with theirs */
+    slackBaseUrl: string;
+    discordBaseUrl: string;
+    telegramApiUrl: string;
+    pagerDutyEventsUrl: string;
+    /** default timeout of one outbound notification request */
+    timeoutMs: number;
+    maxChannelsPerUser: number;
+    /** a channel failing this long without a success is marked FAILING */
+    channelFailingAfterMs: number;
+  };
   db!: {
     /** undefined: embedded PostgreSQL (PGlite) under dataDir */
     url?: string;
@@ -54,8 +67,29 @@ export class AppConfig {
     clusterSecret?: string;
     jwtSecret?: string;
     jwtTtlSeconds: number;
+    /** validator ids whose key may be replaced without proof from the old key (ALLOW_REKEY) */
+    allowRekey: string[];
+  };
+  quotas!: {
+    /** MAX_SITES_PER_USER */
+    sitesPerUser: number;
   };
   shutdownTimeoutMs!: number;
+
+  // --- API keys, /metrics (issue 15) ---
+  apiKeys!: {
+    /** HMAC key of stored API keys; undefined: derived from JWT_SECRET by resolveSecrets() */
+    pepper?: string;
+    maxPerUser: number;
+  };
+  metrics!: {
+    /** bearer token /metrics requires */
+    token?: string;
+    /** a separate listener for /metrics (then not served on PORT) */
+    port?: number;
+    perSite: boolean;
+    perSiteLimit: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -63,6 +97,45 @@ export class ConfigError extends Error {
     super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * A production node never runs on a secret anyone could guess: generate one with
+ * `openssl rand -base64 32`. Unset secrets are fine for a single node (generated).
+ */
+function weakSecretProblems(e: {
+  CLUSTER_SECRET?: string;
+  JWT_SECRET?: string;
+  API_KEY_PEPPER?: string;
+}): string[] {
+  const out: string[] = [];
+  for (const [name, value] of [
+    ['CLUSTER_SECRET', e.CLUSTER_SECRET],
+    ['JWT_SECRET', e.JWT_SECRET],
+    ['API_KEY_PEPPER', e.API_KEY_PEPPER],
+  ] as const) {
+    const why = value === undefined ? null : weakSecretReason(value);
+    if (why)
+      out.push(`${name}: refused in production: ${why}; generate one with openssl rand -base64 32`);
+  }
+  return out;
+}
+
+/** The metrics token is a secret too; /metrics needs a port of its own. */
+function keyAndMetricsProblems(e: {
+  NODE_ENV: string;
+  PORT: number;
+  METRICS_PORT?: number;
+  METRICS_TOKEN?: string;
+}): string[] {
+  const out: string[] = [];
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT)
+    out.push(`METRICS_PORT: must differ from PORT (${e.PORT})`);
+  if (e.NODE_ENV === 'production' && e.METRICS_TOKEN) {
+    const why = weakSecretReason(e.METRICS_TOKEN);
+    if (why) out.push(`METRICS_TOKEN: refused in production: ${why}`);
+  }
+  return out;
 }
 
 /** Parses the environment once. Throws ConfigError listing every bad variable. */
@@ -83,15 +156,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.NODE_ENV === 'production' && e.PEERS.length > 0 && !e.JWT_SECRET) {
     problems.push('JWT_SECRET: required (at least 32 characters) in production clusters');
   }
+  if (e.NODE_ENV === 'production') problems.push(...weakSecretProblems(e));
   const advertise = e.ADVERTISE_ADDRESS || `127.0.0.1:${e.PORT}`;
   if (e.PEERS.some((p) => p.address === advertise)) {
     problems.push(`PEERS: must list the other nodes only, not this node's own ${advertise}`);
   }
-  if (e.MIN_VOTES > e.PEERS.length + 1) {
+  const validators = e.PEERS.length + 1;
+  // A majority of the registered validators: one validator alone never decides a cluster's verdict.
+  const minVotes = e.MIN_VOTES ?? Math.floor(validators / 2) + 1;
+  if (minVotes > validators) {
     problems.push(
-      `MIN_VOTES: expected at most the number of validators (${e.PEERS.length + 1}), got ${e.MIN_VOTES}`,
+      `MIN_VOTES: ${minVotes} can never be reached by ${validators} validator${validators === 1 ? '' : 's'} (PEERS + this node); expected at most ${validators}`,
     );
   }
+  problems.push(...keyAndMetricsProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const cfg = new AppConfig();
@@ -112,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     gossip: { rounds: e.GOSSIP_ROUNDS, fanout: e.GOSSIP_FANOUT, intervalMs: e.GOSSIP_INTERVAL_MS },
     consensus: {
       quorumThreshold: e.QUORUM_THRESHOLD,
-      minVotes: e.MIN_VOTES,
+      minVotes,
       tallyDeadlineMs: e.TALLY_DEADLINE_MS,
     },
     raft: {
@@ -141,6 +219,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       from: e.MAIL_FROM,
       publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     },
+    notify: {
+      slackBaseUrl: e.NOTIFY_SLACK_BASE_URL,
+      discordBaseUrl: e.NOTIFY_DISCORD_BASE_URL,
+      telegramApiUrl: e.NOTIFY_TELEGRAM_API_URL,
+      pagerDutyEventsUrl: e.NOTIFY_PAGERDUTY_EVENTS_URL,
+      timeoutMs: e.NOTIFY_TIMEOUT_MS,
+      maxChannelsPerUser: e.NOTIFY_MAX_CHANNELS_PER_USER,
+      channelFailingAfterMs: e.NOTIFY_CHANNEL_FAILING_AFTER_MS,
+    },
     db: {
       url: e.DATABASE_URL,
       poolSize: e.DB_POOL_SIZE,
@@ -151,8 +238,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       clusterSecret: e.CLUSTER_SECRET,
       jwtSecret: e.JWT_SECRET,
       jwtTtlSeconds: e.JWT_TTL_SECONDS,
+      allowRekey: e.ALLOW_REKEY,
     },
+    quotas: { sitesPerUser: e.MAX_SITES_PER_USER },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    apiKeys: { pepper: e.API_KEY_PEPPER, maxPerUser: e.MAX_API_KEYS_PER_USER },
+    metrics: {
+      token: e.METRICS_TOKEN,
+      port: e.METRICS_PORT,
+      perSite: e.METRICS_PER_SITE,
+      perSiteLimit: e.METRICS_PER_SITE_LIMIT,
+    },
   } satisfies AppConfig);
   return cfg;
 }

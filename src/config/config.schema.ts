@@ -22,6 +22,19 @@ const int = (def: number, min: number, max: number) =>
     .transform((v) => Number(v.trim()))
     .refine((n) => n >= min && n <= max, { message: `expected an integer in [${min}, ${max}]` });
 
+/** An integer variable without a default (undefined when unset). */
+const optionalInt = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^-?\d+$/.test(v.trim()), {
+      message: `expected an integer in [${min}, ${max}]`,
+    })
+    .transform((v) => (v === undefined ? undefined : Number(v.trim())))
+    .refine((n) => n === undefined || (n >= min && n <= max), {
+      message: `expected an integer in [${min}, ${max}]`,
+    });
+
 const ratio = (def: number, minExclusive: number, max: number) =>
   z
     .string()
@@ -110,6 +123,23 @@ const optionalUrl = (protocols: string[]) =>
       { message: `expected a URL with scheme ${protocols.join(' or ')}` },
     );
 
+/** An http(s) URL with a default, e.g. a provider's API base (tests point it at local servers). */
+const baseUrl = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .refine(
+      (v) => {
+        try {
+          return ['http:', 'https:'].includes(new URL(v.trim()).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: 'expected an http:// or https:// URL' },
+    )
+    .transform((v) => v.trim());
+
 const secret = (minLen: number) =>
   z
     .string()
@@ -144,9 +174,12 @@ export const envSchema = z.object({
   GOSSIP_FANOUT: int(2, 1, 64),
   GOSSIP_INTERVAL_MS: int(200, 10, 60_000),
   QUORUM_THRESHOLD: ratio(0.51, 0.5, 1),
-  MIN_VOTES: int(1, 1, 1000),
-  TALLY_DEADLINE_MS: int(5_000, 100, 600_000),
-  RAFT_ELECTION_TIMEOUT_MS: int(1_000, 100, 60_000),
+  /** unset: a majority of the registered validators (1 for a cluster of one) */
+  MIN_VOTES: optionalInt(1, 1000),
+  /** gossip allowance: a round is final at its start + the site's timeout + this */
+  TALLY_DEADLINE_MS: int(2_000, 100, 600_000),
+  /** base election timeout, drawn from [T, 2T): a dead leader is replaced within ~2T */
+  RAFT_ELECTION_TIMEOUT_MS: int(500, 100, 60_000),
   RAFT_HEARTBEAT_MS: int(100, 10, 10_000),
   RAFT_SNAPSHOT_EVERY: int(10_000, 10, 10_000_000),
 
@@ -168,6 +201,14 @@ export const envSchema = z.object({
   MAIL_FROM: z.string().default('Uptime Monitor <alerts@localhost>'),
   PUBLIC_URL: optionalUrl(['http:', 'https:']),
 
+  NOTIFY_SLACK_BASE_URL: baseUrl('https://hooks.slack.com/'),
+  NOTIFY_DISCORD_BASE_URL: baseUrl('https://discord.com/api/webhooks/'),
+  NOTIFY_TELEGRAM_API_URL: baseUrl('https://api.telegram.org/'),
+  NOTIFY_PAGERDUTY_EVENTS_URL: baseUrl('https://events.pagerduty.com/v2/enqueue'),
+  NOTIFY_TIMEOUT_MS: int(10_000, 500, 30_000),
+  NOTIFY_MAX_CHANNELS_PER_USER: int(20, 1, 1000),
+  NOTIFY_CHANNEL_FAILING_AFTER_MS: int(86_400_000, 1_000, 30 * 86_400_000),
+
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   DB_POOL_SIZE: int(10, 1, 200),
   MIGRATE_ON_BOOT: bool(true),
@@ -175,9 +216,35 @@ export const envSchema = z.object({
 
   CLUSTER_SECRET: secret(16),
   JWT_SECRET: secret(32),
-  JWT_TTL_SECONDS: int(3600, 60, 30 * 86_400),
+  JWT_TTL_SECONDS: int(3600, 60, 365 * 86_400),
+  MAX_SITES_PER_USER: int(1000, 1, 1_000_000),
   ALLOW_PRIVATE_TARGETS: bool(false),
+  /** validator ids whose registered Ed25519 key this node may replace without the old key's proof */
+  ALLOW_REKEY: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .refine((ids) => ids.every((i) => /^[A-Za-z0-9._-]{1,64}$/.test(i)), {
+      message: 'expected a comma-separated list of validator ids',
+    }),
   SHUTDOWN_TIMEOUT_MS: int(8_000, 100, 60_000),
+
+  // --- API keys, /metrics (issue 15) ---
+  /** key of the HMAC that stores API keys; unset: derived from JWT_SECRET */
+  API_KEY_PEPPER: secret(32),
+  MAX_API_KEYS_PER_USER: int(20, 1, 1000),
+  /** bearer token /metrics requires; unset and no METRICS_PORT: /metrics refused in production */
+  METRICS_TOKEN: secret(16),
+  /** serve /metrics on this port only (its own listener), not on PORT */
+  METRICS_PORT: optionalInt(1, 65535),
+  /** per-site status and latency gauges (label site_id), at most METRICS_PER_SITE_LIMIT sites */
+  METRICS_PER_SITE: bool(false),
+  METRICS_PER_SITE_LIMIT: int(1000, 1, 20_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from './app-config';
@@ -12,6 +12,13 @@ export async function resolveSecrets(config: AppConfig): Promise<void> {
   const dir = join(config.dataDir, 'secrets');
   if (!config.security.jwtSecret) {
     config.security.jwtSecret = await loadOrCreate(join(dir, 'jwt.key'), 48);
+  }
+  if (!config.apiKeys.pepper) {
+    // Every node that shares JWT_SECRET verifies the same API keys; API_KEY_PEPPER decouples
+    // them, so that rotating JWT_SECRET (which ends every session) does not void every API key.
+    config.apiKeys.pepper = createHmac('sha256', config.security.jwtSecret)
+      .update('uptime-validator/api-key-pepper/v1')
+      .digest('base64url');
   }
   if (!config.security.clusterSecret) {
     config.security.clusterSecret = await loadOrCreate(join(dir, 'cluster.key'), 32);

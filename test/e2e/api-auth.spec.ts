@@ -48,12 +48,32 @@ describe('auth API', () => {
       expect(stored.passwordHash).not.toContain(PASSWORD);
     });
 
-    it('answers 409 to an e-mail already registered, whatever its case', async () => {
-      const res = await api.post('/api/auth/signup', {
+    it('answers a taken e-mail exactly like a new one, and changes nothing', async () => {
+      const before = await t.app.get(PrismaService).user.findUniqueOrThrow({
+        where: { email: 'alice@example.com' },
+      });
+      const taken = await api.post('/api/auth/signup', {
         email: 'ALICE@example.com',
+        password: 'an attacker password',
+      });
+      const fresh = await api.post('/api/auth/signup', {
+        email: 'nobody-yet@example.com',
         password: PASSWORD,
       });
-      expectError(res, 409, 'CONFLICT');
+      // Same status, same keys, same formats: nothing tells the two apart.
+      for (const res of [taken, fresh]) {
+        expect(res.status).toBe(201);
+        expect(res.body).toEqual({
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          email: expect.any(String),
+          createdAt: expect.any(String),
+        });
+      }
+      expect(taken.body.id).not.toBe(before.id);
+      const after = await t.app.get(PrismaService).user.findUniqueOrThrow({
+        where: { email: 'alice@example.com' },
+      });
+      expect(after).toEqual(before);
     });
 
     it.each([...MALFORMED_BODIES, ['a bare JSON string', '"hello"'], ['a JSON null', 'null']])(

@@ -4,6 +4,8 @@
 import { PrismaService } from '@/infra/database/prisma.service';
 import { PingScheduler } from '@/modules/ping/ping-scheduler';
 import { WebsiteSiteSource } from '@/modules/websites/website.site-source';
+import { makeTestCerts } from '../integration/ping/support/certs';
+import { startTarget } from '../integration/ping/support/targets';
 import { createTestApp, TestApp } from '../support/app';
 import {
   Api,
@@ -27,6 +29,15 @@ const site = (over: Record<string, unknown> = {}) => ({
 
 const BAD_SITE_BODIES: [string, unknown, string][] = [
   ['no url', { name: 'x' }, 'url'],
+  ['downAfterRounds 0', { ...site(), downAfterRounds: 0 }, 'downAfterRounds'],
+  ['upAfterRounds 11', { ...site(), upAfterRounds: 11 }, 'upAfterRounds'],
+  ['retries 6', { ...site(), retries: 6 }, 'retries'],
+  ['a negative retryDelayMs', { ...site(), retryDelayMs: -1 }, 'retryDelayMs'],
+  [
+    'retries that cannot fit in the interval',
+    { ...site(), intervalMs: 10_000, timeoutMs: 4_000, retries: 2, retryDelayMs: 1_000 },
+    'retries',
+  ],
   ['an extra field', { ...site(), ownerId: 'someone' }, '(body)'],
   ['a numeric url', { url: 5 }, 'url'],
   ['an ftp url', { url: 'ftp://127.0.0.1/file' }, 'url'],
@@ -53,6 +64,48 @@ const BAD_SITE_BODIES: [string, unknown, string][] = [
   ['an overlong keyword', site({ keyword: 'k'.repeat(1025) }), 'keyword'],
   ['a string paused flag', site({ paused: 'yes' }), 'paused'],
   ['an array body', [site()], '(body)'],
+  ['an unknown check kind', site({ check: { kind: 'icmp' } }), 'check.kind'],
+  ['a tcp check of an http url', site({ check: { kind: 'tcp' } }), 'url'],
+  ['a tcp target without a port', { url: 'tcp://127.0.0.1', check: { kind: 'tcp' } }, 'url'],
+  [
+    'a keyword on a tcp check',
+    { url: 'tcp://127.0.0.1:22', keyword: 'x', check: { kind: 'tcp' } },
+    'keyword',
+  ],
+  ['a dns target with a path', { url: 'dns://example.com/x', check: { kind: 'dns' } }, 'url'],
+  [
+    'a dns resolver that is a name',
+    { url: 'dns://example.com', check: { kind: 'dns', resolver: 'ns.example.com' } },
+    'check.resolver',
+  ],
+  [
+    'a dns record type not offered',
+    { url: 'dns://a.com', check: { kind: 'dns', recordType: 'ANY' } },
+    'check.recordType',
+  ],
+  [
+    'tls thresholds in the wrong order',
+    { url: 'tls://127.0.0.1', check: { kind: 'tls', warnDays: 7, downDays: 14 } },
+    'check',
+  ],
+  [
+    'a reserved request header',
+    site({ check: { kind: 'http', headers: { Host: 'x' } } }),
+    'check.headers.Host',
+  ],
+  ['an unknown http method', site({ check: { kind: 'http', method: 'TRACE' } }), 'check.method'],
+  [
+    'a JSON path with a wildcard',
+    site({
+      check: { kind: 'http', assertions: { json: [{ path: '$.a[*]', op: 'equals', value: 1 }] } },
+    }),
+    'check.assertions.json.0.path',
+  ],
+  [
+    'a status range upside down',
+    site({ check: { kind: 'http', assertions: { status: [{ min: 500, max: 200 }] } } }),
+    'check.assertions.status.0',
+  ],
 ];
 
 describe('websites API', () => {
@@ -86,13 +139,41 @@ describe('websites API', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: '127.0.0.1:9',
         url: 'http://127.0.0.1:9/a?b=c',
+        check: {
+          kind: 'http',
+          method: 'GET',
+          headers: {},
+          body: null,
+          connection: 'reuse',
+          assertions: {
+            status: [],
+            bodyContains: [],
+            bodyNotContains: [],
+            json: [],
+            maxLatencyMs: null,
+          },
+        },
         intervalMs: 60_000,
         timeoutMs: 10_000,
         expectedStatus: [],
         keyword: null,
         paused: false,
+        downAfterRounds: 1,
+        upAfterRounds: 1,
+        retries: 0,
+        retryDelayMs: 0,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
+        status: {
+          verdict: 'UNKNOWN',
+          since: null,
+          regions: {},
+          lastRound: null,
+          lastDecidedAt: null,
+          pending: null,
+          lastCheck: null,
+          certificate: null,
+        },
       });
       await api.delete(`/api/websites/${res.body.id}`, a);
     });
@@ -106,6 +187,10 @@ describe('websites API', () => {
         expectedStatus: [200, 204],
         keyword: 'healthy',
         paused: true,
+        downAfterRounds: 3,
+        upAfterRounds: 2,
+        retries: 2,
+        retryDelayMs: 1_000,
       };
       const res = await api.post('/api/websites', body, a);
       expect(res.status).toBe(201);
@@ -120,6 +205,80 @@ describe('websites API', () => {
       const res = await api.post('/api/websites', body, a);
       expectError(res, 400, 'VALIDATION_FAILED');
       expect(fieldPaths(res)).toContain(path);
+    });
+
+    it('registers a check of every kind, with its options and defaults', async () => {
+      const bodies = [
+        {
+          url: 'http://127.0.0.1:9/api',
+          check: {
+            kind: 'http',
+            method: 'POST',
+            headers: { 'x-probe': '1' },
+            body: '{"ping":true}',
+            assertions: {
+              status: [{ min: 200, max: 204 }],
+              json: [{ path: '$.status', op: 'equals', value: 'ok' }],
+              maxLatencyMs: 2_000,
+            },
+          },
+        },
+        { url: 'tcp://127.0.0.1:5432', check: { kind: 'tcp', tls: false } },
+        {
+          url: 'dns://example.com',
+          check: { kind: 'dns', recordType: 'MX', resolver: '127.0.0.1:53' },
+        },
+        { url: 'tls://127.0.0.1:8443', check: { kind: 'tls' } },
+      ];
+      for (const body of bodies) {
+        const res = await api.post('/api/websites', body, a);
+        expect(res.status).toBe(201);
+        expect(res.body).toMatchObject(body);
+        const read = await api.get(`/api/websites/${res.body.id}`, a);
+        expect(read.body.check).toEqual(res.body.check);
+        await api.delete(`/api/websites/${res.body.id}`, a);
+      }
+      const tls = await api.post(
+        '/api/websites',
+        { url: 'tls://127.0.0.1', check: { kind: 'tls' } },
+        a,
+      );
+      expect(tls.body.check).toEqual({
+        kind: 'tls',
+        warnDays: 14,
+        downDays: 7,
+        checkChain: true,
+        checkHostname: true,
+      });
+      await api.delete(`/api/websites/${tls.body.id}`, a);
+    });
+
+    it('refuses a dns resolver or tcp target the SSRF guard refuses, and stores nothing', async () => {
+      const before = await t.app.get(PrismaService).website.count();
+      for (const body of [
+        { url: 'dns://example.com', check: { kind: 'dns', resolver: '169.254.169.254' } },
+        { url: 'tcp://169.254.169.254:80', check: { kind: 'tcp' } },
+        { url: 'tls://0.0.0.0:443', check: { kind: 'tls' } },
+      ]) {
+        expectError(await api.post('/api/websites', body, a), 422, 'TARGET_NOT_ALLOWED');
+      }
+      expect(await t.app.get(PrismaService).website.count()).toBe(before);
+    });
+
+    it('changes the kind of a site only with a target that fits it', async () => {
+      const id = await create(a);
+      const wrong = await api.put(`/api/websites/${id}`, { check: { kind: 'tcp' } }, a);
+      expectError(wrong, 400, 'VALIDATION_FAILED');
+      expect(fieldPaths(wrong)).toEqual(['url']);
+      const moved = await api.put(
+        `/api/websites/${id}`,
+        { url: 'tcp://127.0.0.1:6379', check: { kind: 'tcp' } },
+        a,
+      );
+      expect(moved.status).toBe(200);
+      expect(moved.body.check).toEqual({ kind: 'tcp', tls: false });
+      const back = await api.put(`/api/websites/${id}`, { url: 'http://127.0.0.1:9/' }, a);
+      expectError(back, 400, 'VALIDATION_FAILED');
     });
 
     it('stores nothing for a refused body', async () => {
@@ -352,13 +511,15 @@ describe('websites API', () => {
         expectedStatus: [200],
         keyword: 'ok',
       });
-      expect((await source.listActive()).find((s) => s.id === id)).toEqual({
+      expect((await source.listActive()).find((s) => s.id === id)).toMatchObject({
         id,
         url: site().url,
         intervalMs: 3_600_000,
         timeoutMs: 2_000,
         expectedStatus: [200],
         keyword: 'ok',
+        retries: 0,
+        retryDelayMs: 0,
       });
       await until(() => scheduler.scheduledSites === start + 1);
       await api.put(`/api/websites/${id}/pause`, { paused: true }, a);
@@ -370,8 +531,44 @@ describe('websites API', () => {
       expect(await activeIds()).not.toContain(id);
       await until(() => scheduler.scheduledSites === start);
     });
+
+    it('shows the certificate a tls check saw in the live status', async () => {
+      const certs = makeTestCerts();
+      const target = await startTarget(certs.in10Days);
+      try {
+        const id = await create(a, {
+          url: `tls://127.0.0.1:${target.port}`,
+          check: { kind: 'tls', checkChain: false }, // the app trusts only the system's CAs
+          paused: false,
+          intervalMs: 10_000,
+          timeoutMs: 2_000,
+        });
+        let status: { certificate: unknown } | undefined;
+        await untilAsync(async () => {
+          status = (await api.get(`/api/websites/${id}`, a)).body.status;
+          return status?.certificate != null;
+        }, 25_000);
+        expect(status!.certificate).toEqual({
+          validTo: expect.any(String),
+          daysLeft: 9,
+          warning: true,
+          checkedAt: expect.any(String),
+        });
+        await api.delete(`/api/websites/${id}`, a);
+      } finally {
+        await target.close();
+      }
+    }, 40_000);
   });
 });
+
+async function untilAsync(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;

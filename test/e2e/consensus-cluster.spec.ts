@@ -7,6 +7,7 @@ import { ClusterCaller, ClusterNodeSpec, planCluster, startSpec } from '../suppo
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { connectIo, IoClient } from '../integration/alerts-support/clients';
 import { NodeProcess } from '../support/node-process';
+import { waitFor } from '../support/wait';
 
 /**
  * Issue 6, acceptance 1 and 4, against 3 real node processes (3 regions, one shared
@@ -46,20 +47,6 @@ async function statusOf(node: NodeProcess, siteId: string): Promise<ConsensusSta
   } catch {
     return null;
   }
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | null | undefined | false>,
-): Promise<{ value: T; after: number }> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    const v = await probe();
-    if (v) return { value: v, after: Date.now() - t0 };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
 
 async function json(res: Response): Promise<any> {

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { voteSigningBytes, type UnsignedVote } from '@/core/consensus/vote';
 import { signBytes } from '@/modules/gossip/ed25519';
+import { signVoteBatch } from '@/modules/gossip/vote-batch.codec';
 import { ClusterCaller, ClusterNodeSpec, planCluster, startSpec } from '../support/cluster';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { NodeProcess } from '../support/node-process';
+import { waitFor } from '../support/wait';
 
 /**
  * Issue 6, acceptance 2 and 3, on 3 real processes in 3 regions: the target is
@@ -41,20 +43,6 @@ async function statusOf(node: NodeProcess, siteId: string): Promise<ConsensusSta
   } catch {
     return null;
   }
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | null | undefined | false>,
-): Promise<T> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
 
 describe('one region unreachable, one validator lying, forged votes', () => {
@@ -140,28 +128,43 @@ describe('one region unreachable, one validator lying, forged votes', () => {
     expect(li).toBeGreaterThanOrEqual(0);
     const round = all[li]!.site!.lastRound;
     const stranger = generateKeyPairSync('ed25519');
-    const items = [1, 2, 3].flatMap((ahead) =>
+    const forgedVote = (i: number, ahead: number): UnsignedVote => ({
+      siteId,
+      round: round + ahead,
+      validatorId: `v${i + 1}`,
+      region: `region-${i + 1}`,
+      up: false,
+      latencyMs: 800,
+      failure: 'TIMEOUT',
+      checkedAt: Date.now() - 100,
+    });
+    // The previous wire (one signature per vote) and the batch wire (one signature over
+    // a Merkle root, a proof per vote), both signed with a stranger's key.
+    const perVote = [1, 2, 3].flatMap((ahead) =>
       [0, 1].map((i) => {
-        const v: UnsignedVote = {
-          siteId,
-          round: round + ahead,
-          validatorId: `v${i + 1}`,
-          region: `region-${i + 1}`,
-          up: false,
-          latencyMs: 800,
-          failure: 'TIMEOUT',
-          checkedAt: Date.now() - 100,
-        };
+        const v = forgedVote(i, ahead);
         return {
           hops: 0,
           vote: { ...v, signature: signBytes(stranger.privateKey, voteSigningBytes(v)) },
         };
       }),
     );
-    const res = await caller.post(nodes[li].baseUrl, '/api/simulate/gossip', {
-      from: specs[(li + 1) % 3].address,
-      items,
-    });
+    const batched = [0, 1].flatMap((i) =>
+      signVoteBatch(
+        stranger.privateKey,
+        `v${i + 1}`,
+        `region-${i + 1}`,
+        [4, 5, 6].map((ahead) => forgedVote(i, ahead)),
+      ).map((vote) => ({ hops: 0, vote })),
+    );
+    const items = [...perVote, ...batched];
+    // sent by a real member (signed with its own node key): the votes inside are what is forged
+    const peer = specs[(li + 1) % 3];
+    const res = await ClusterCaller.asNode(peer, specs[li]).post(
+      nodes[li].baseUrl,
+      '/api/simulate/gossip',
+      { from: peer.address, items },
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ accepted: 0, rejected: { forged: items.length } });
     await new Promise((r) => setTimeout(r, 4 * INTERVAL_MS));

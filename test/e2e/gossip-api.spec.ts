@@ -4,7 +4,7 @@ import { ClusterAuth } from '@/infra/cluster/cluster-auth';
 import { TallyService } from '@/modules/consensus/tally.service';
 import { publicKeyToBase64, signBytes } from '@/modules/gossip/ed25519';
 import { GossipService } from '@/modules/gossip/gossip.service';
-import { joinClaimBytes } from '@/modules/gossip/validator-identity';
+import { joinClaimBytes, ValidatorIdentity } from '@/modules/gossip/validator-identity';
 import { createTestApp, TestApp } from '../support/app';
 
 /**
@@ -26,6 +26,9 @@ describe('gossip API', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ CLUSTER_SECRET: SECRET, VALIDATOR_ID: 'hub', LOCATION: 'eu' });
+    // peer-1 signs as a registered node does: bound to its own key (after it joined).
+    peer.useIdentity(peerKeys.privateKey);
+    peer.setPeers([{ id: 'hub', publicKey: t.app.get(ValidatorIdentity).publicKey }]);
   });
   afterAll(() => t?.close());
 

@@ -9,6 +9,8 @@ import type {
   PingResultEvent,
   RaftCommitEvent,
 } from '@/modules/realtime/realtime-events';
+import { createServer, type Server } from 'node:http';
+import { PING_RESULT_LIMITS, PingResultEmitter } from '@/modules/realtime/ping-result.emitter';
 import { RealtimePublisher } from '@/modules/realtime/realtime.publisher';
 import { createTestApp, TestApp } from '../support/app';
 import {
@@ -147,15 +149,18 @@ describe('real-time API (Socket.IO and plain WebSocket)', () => {
 
       const result = ping(alice.siteId, alice.siteUrl);
       t.app.get(RealtimePublisher).toSite(alice.siteId, 'ping-result', result);
+      // Only this synthetic round 5: the app's own checks send real ping results too.
+      const synthetic = (c: IoClient | WsClient) =>
+        c.of('ping-result').filter((r: any) => (r.data ?? r).round === 5);
       await waitFor(
         'ping results',
-        () => ioAlice.of('ping-result').length === 1 && wsAlice.of('ping-result').length === 1,
+        () => synthetic(ioAlice).length === 1 && synthetic(wsAlice).length === 1,
       );
-      expect(ioAlice.of('ping-result')[0]).toEqual(result);
-      expect(wsAlice.of('ping-result')[0]).toEqual({ type: 'ping-result', data: result });
+      expect(synthetic(ioAlice)[0]).toEqual(result);
+      expect(synthetic(wsAlice)[0]).toEqual({ type: 'ping-result', data: result });
       await sleep(300);
-      expect(ioBob.of('ping-result')).toEqual([]);
-      expect(wsBob.of('ping-result')).toEqual([]);
+      expect(synthetic(ioBob)).toEqual([]);
+      expect(synthetic(wsBob)).toEqual([]);
     });
 
     it('sends a consensus update once per connection, flat on /ws as the original frontend reads it', async () => {
@@ -169,14 +174,17 @@ describe('real-time API (Socket.IO and plain WebSocket)', () => {
         logIndex: 90,
       };
       // Alice is both the owner and a subscriber of the site: one copy each, not two.
+      // The app's own checks decide real rounds too: only this synthetic log index counts.
+      const synthetic = (c: IoClient | WsClient) =>
+        c.of('consensus').filter((u: any) => u.logIndex === update.logIndex);
       t.app
         .get(RealtimePublisher)
         .to({ users: [alice.userId], sites: [alice.siteId] }, 'consensus', update);
       await waitFor(
         'consensus',
-        () => ioAlice.of('consensus').length === 1 && wsAlice.of('consensus').length === 1,
+        () => synthetic(ioAlice).length === 1 && synthetic(wsAlice).length === 1,
       );
-      const frame = wsAlice.of('consensus')[0];
+      const frame = synthetic(wsAlice)[0];
       expect(frame).toEqual({ type: 'consensus', ...update });
       // What the original snippet's default branch reads:
       expect([frame.url, frame.consensus, frame.timeStamp]).toEqual([
@@ -185,10 +193,12 @@ describe('real-time API (Socket.IO and plain WebSocket)', () => {
         update.timeStamp,
       ]);
       await sleep(300);
-      expect(ioAlice.of('consensus')).toHaveLength(1);
-      expect(wsAlice.of('consensus')).toHaveLength(1);
-      expect(ioBob.of('consensus')).toEqual([]);
-      expect(wsBob.of('consensus')).toEqual([]);
+      expect(synthetic(ioAlice)).toHaveLength(1);
+      expect(synthetic(wsAlice)).toHaveLength(1);
+      expect(synthetic(ioBob)).toEqual([]);
+      expect(synthetic(wsBob)).toEqual([]);
+      // Bob's own site events never reach Alice, and Alice's never reach Bob.
+      expect(ioBob.of('consensus').filter((u: any) => u.siteId === alice.siteId)).toEqual([]);
     });
 
     it('broadcasts raft-commit to every connection as { type, data } on /ws', async () => {
@@ -202,14 +212,19 @@ describe('real-time API (Socket.IO and plain WebSocket)', () => {
         timeStamp: Date.now(),
       };
       t.app.get(RealtimePublisher).broadcast('raft-commit', commit);
+      // Real commits are broadcast too: only this synthetic entry (term 3, index 12) counts.
+      const synthetic = (c: IoClient | WsClient) =>
+        c
+          .of('raft-commit')
+          .filter((e: any) => (e.data ?? e).index === commit.index && (e.data ?? e).term === 3);
       await waitFor(
         'raft-commit everywhere',
         () =>
-          [ioAlice, ioBob].every((c) => c.of('raft-commit').length === 1) &&
-          [wsAlice, wsBob].every((c) => c.of('raft-commit').length === 1),
+          [ioAlice, ioBob].every((c) => synthetic(c).length === 1) &&
+          [wsAlice, wsBob].every((c) => synthetic(c).length === 1),
       );
-      expect(wsBob.of('raft-commit')[0]).toEqual({ type: 'raft-commit', data: commit });
-      expect(ioBob.of('raft-commit')[0]).toEqual(commit);
+      expect(synthetic(wsBob)[0]).toEqual({ type: 'raft-commit', data: commit });
+      expect(synthetic(ioBob)[0]).toEqual(commit);
     });
 
     it('stops site events after unsubscribe', async () => {
@@ -232,6 +247,95 @@ describe('real-time API (Socket.IO and plain WebSocket)', () => {
         () => wsBob.of('error').filter((f) => f.data.code === 'BAD_REQUEST').length === 2,
       );
       expect(wsBob.ws.readyState).toBe(wsBob.ws.OPEN);
+    });
+  });
+
+  describe('ping-result from the checks (issue 16)', () => {
+    let target: Server;
+    afterAll(() => new Promise((r) => target?.close(r)));
+
+    it("reaches the owner's Socket.IO and /ws clients from a real check, and nobody else's", async () => {
+      target = createServer((_req, res) => res.writeHead(204).end());
+      await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(target.address() as { port: number }).port}/live`;
+      const created = await request(base)
+        .post('/api/websites')
+        .set('authorization', `Bearer ${alice.token}`)
+        .send({ name: 'live', url, intervalMs: 10_000, timeoutMs: 2_000 })
+        .expect(201);
+      const siteId = created.body.id as string;
+      const io = keep(await connectIo(base, { token: alice.token }));
+      const ws = keep(await connectWs(base, alice.token));
+      const ioOther = keep(await connectIo(base, { token: bob.token }));
+      const wsOther = keep(await connectWs(base, bob.token));
+      const mine = (c: IoClient | WsClient) =>
+        c.of('ping-result').filter((r: any) => (r.data ?? r).siteId === siteId);
+      // The first round starts within one interval (10 s) of the site's phase.
+      await waitFor(
+        'a ping result on both transports',
+        () => mine(io).length > 0 && mine(ws).length > 0,
+        30_000,
+      );
+      expect(mine(io)[0]).toMatchObject({
+        siteId,
+        url,
+        up: true,
+        httpStatus: 204,
+        failure: null,
+        round: expect.any(Number),
+        validatorId: expect.any(String),
+        region: expect.any(String),
+        checkedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      });
+      expect(mine(ws)[0]).toEqual({ type: 'ping-result', data: mine(io)[0] });
+      await sleep(1_500);
+      expect(mine(ioOther)).toEqual([]);
+      expect(mine(wsOther)).toEqual([]);
+    });
+
+    it('with 5,000 sites, one client receives at most maxPerOwner results per window', async () => {
+      const emitter = t.app.get(PingResultEmitter);
+      const sites = Array.from(
+        { length: 5_000 },
+        (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      );
+      for (const id of sites) emitter.learnSite(id, `https://load.test/${id}`, alice.userId);
+      const io = keep(await connectIo(base, { token: alice.token }));
+      const ws = keep(await connectWs(base, alice.token));
+      const load = (c: IoClient | WsClient) =>
+        c.of('ping-result').filter((r: any) => (r.data ?? r).url.startsWith('https://load.test/'));
+      // 5,000 sites at 20 s checked by 3 validators: 750 results/s, offered for 5 s.
+      const seconds = 5;
+      const t0 = Date.now();
+      for (let tick = 0; tick < seconds * 10; tick++) {
+        for (let k = 0; k < 75; k++) {
+          const n = tick * 75 + k;
+          emitter.offer({
+            siteId: sites[Math.floor(n / 3) % sites.length],
+            round: 1 + Math.floor(n / 15_000),
+            validatorId: `v${1 + (n % 3)}`,
+            region: `region-${1 + (n % 3)}`,
+            up: true,
+            latencyMs: 10,
+            httpStatus: 200,
+            checkedAt: Date.now(),
+          });
+        }
+        await sleep(100);
+      }
+      const elapsed = (Date.now() - t0) / 1000;
+      await sleep(PING_RESULT_LIMITS.windowMs + 200);
+      const got = load(io).length;
+      const windows = Math.ceil((elapsed * 1000) / PING_RESULT_LIMITS.windowMs) + 1;
+      console.log(
+        `ping-result at 5,000 sites: ${seconds * 750} offered in ${elapsed.toFixed(1)} s; one Socket.IO client got ${got} ` +
+          `(${(got / elapsed).toFixed(1)}/s), one /ws client ${load(ws).length}; bound ${PING_RESULT_LIMITS.maxPerOwner} per ${PING_RESULT_LIMITS.windowMs} ms window`,
+      );
+      expect(got).toBeGreaterThan(0);
+      expect(got).toBeLessThanOrEqual(windows * PING_RESULT_LIMITS.maxPerOwner);
+      expect(load(ws).length).toBeLessThanOrEqual(windows * PING_RESULT_LIMITS.maxPerOwner);
+      expect(load(keep(await connectIo(base, { token: bob.token })))).toEqual([]);
+      expect(emitter.stats().pending).toBeLessThanOrEqual(sites.length * 3);
     });
   });
 

@@ -142,8 +142,10 @@ describe('alert service crash and redelivery (child processes, real broker)', ()
 
   it('two instances share the partitions and deliver each alert once', async () => {
     const env = envFor('alerts-c', `${runId}-c`, 4);
+    // Random site ids hash to the 4 partitions: with 8 keys, one member's two partitions got
+    // none in about 1 run of 128 (2 × 2^-8); with 24 keys, 2 × 2^-24.
     const sites = [];
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 24; i++) {
       sites.push(
         await insertOwnerWithSite(db.url, `shared-${i}-${runId}@example.com`, `Site ${i}`),
       );
@@ -175,7 +177,7 @@ describe('alert service crash and redelivery (child processes, real broker)', ()
     await sleep(1_000);
     for (const id of ids) expect(smtp.withMessageId(id)).toHaveLength(1);
     const [k1, k2] = [await counts(c1.port), await counts(c2.port)];
-    // Both members consumed (4 partitions, 8 keys), and between them every alert once.
+    // Both members consumed (4 partitions, 24 keys), and between them every alert once.
     expect(k1['consumed.handled'] ?? 0).toBeGreaterThan(0);
     expect(k2['consumed.handled'] ?? 0).toBeGreaterThan(0);
     expect((k1['consumed.handled'] ?? 0) + (k2['consumed.handled'] ?? 0)).toBe(alerts.length);

@@ -2,7 +2,16 @@
 // boot, written through Prisma, closed, reopened on the same DATA_DIR with the data intact; guarded
 // against a second process and a second connection.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Test, TestingModule } from '@nestjs/testing';
@@ -89,6 +98,32 @@ describe('embedded PostgreSQL', () => {
       rmSync(openDir, { recursive: true, force: true });
     });
 
+    it('listens on a Unix socket in a 0700 directory, never on TCP', async () => {
+      expect(db.url).toMatch(/^postgresql:\/\/postgres@localhost\/postgres\?host=/);
+      expect(statSync(db.socketDir).mode & 0o777).toBe(0o700);
+      expect(statSync(path.join(db.socketDir, '.s.PGSQL.5432')).isSocket()).toBe(true);
+      // No listening TCP socket belongs to this process (PGlite runs in one of its threads).
+      const inodes = new Set(
+        readdirSync('/proc/self/fd')
+          .map((fd) => {
+            try {
+              return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+            } catch {
+              return undefined;
+            }
+          })
+          .filter((x): x is string => x !== undefined),
+      );
+      const listening = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim().split(/\s+/))
+          .filter((cols) => cols[3] === '0A' && inodes.has(cols[9])),
+      );
+      expect(listening).toEqual([]);
+    });
+
     it('refuses a second process on the same data directory', async () => {
       await expect(startEmbeddedPostgres({ dataDir: openDir })).rejects.toThrow(
         /already open in process \d+; give each node its own DATA_DIR/,
@@ -98,7 +133,7 @@ describe('embedded PostgreSQL', () => {
     it('serves exactly one connection, which Prisma holds (pool of one)', async () => {
       await prisma.ping(); // the pool's single connection is now open and kept
       const intruder = new Client({ connectionString: db.url, connectionTimeoutMillis: 5_000 });
-      await expect(intruder.connect()).rejects.toThrow(/Connection terminated|ECONNRESET/);
+      await expect(intruder.connect()).rejects.toThrow(/Connection terminated|ECONNRESET|EPIPE/);
       await intruder.end().catch(() => undefined);
 
       // Prisma queues its own concurrent queries on that one connection instead.

@@ -44,7 +44,10 @@ describe('validators registry (PostgreSQL)', () => {
     const row = { id: 'va', region: 'eu', publicKey: a.publicKey, address: 'h:1' };
     expect(await repo.register(row, t0)).toBe('created');
     expect(await repo.register({ ...row, address: 'h:2' }, t0)).toBe('updated');
-    expect(await repo.register({ ...row, publicKey: a2.publicKey }, t0)).toBe('rekeyed');
+    // a different key is refused without proof from the old key (or ALLOW_REKEY), and changes nothing
+    expect(await repo.register({ ...row, publicKey: a2.publicKey }, t0)).toBe('key-mismatch');
+    expect((await repo.findAll())[0].publicKey).toBe(a.publicKey);
+    expect(await repo.register({ ...row, publicKey: a2.publicKey }, t0, true)).toBe('rekeyed');
     expect(await repo.touch('va', new Date('2026-01-01T00:00:10Z'))).toBe(true);
     expect(await repo.touch('va', new Date('2026-01-01T00:00:05Z'))).toBe(false); // never backwards
     expect(await repo.touch('nobody', new Date())).toBe(false);

@@ -16,6 +16,8 @@ interface Parents {
   userId: string;
   websiteId: string;
   alertId: string;
+  channelId: string;
+  pageId: string;
 }
 
 interface Case {
@@ -84,7 +86,7 @@ const cases: Record<Prisma.ModelName, Case> = {
       voters: ['validator-eu-1', 'validator-us-1'],
       decidedAt: at('2026-11-28T10:00:01.500Z'),
     }),
-    where: (r) => ({ logIndex: r.logIndex }),
+    where: (r) => ({ logIndex_batchPos: { logIndex: r.logIndex, batchPos: r.batchPos } }),
     update: { verdict: 'UNKNOWN', voters: [] },
   },
   Alert: {
@@ -182,6 +184,94 @@ const cases: Record<Prisma.ModelName, Case> = {
     where: (r) => ({ name: r.name }),
     update: { lastIndex: 43n },
   },
+  NotificationChannel: {
+    create: (p) => ({
+      ownerId: p.userId,
+      name: 'ops slack',
+      type: 'SLACK',
+      config: {},
+      secrets: { webhookUrl: 'https://hooks.slack.com/services/T/B/X' },
+      defaultKinds: ['DOWN', 'RECOVERED'],
+    }),
+    where: (r) => ({ id: r.id }),
+    update: { state: 'FAILING', failingSince: at('2026-11-28T10:00:00.000Z'), defaultKinds: [] },
+  },
+  SiteNotificationRoute: {
+    create: (p) => ({ websiteId: p.websiteId, channelId: p.channelId, kinds: ['REGION_DOWN'] }),
+    where: (r) => ({ websiteId_channelId: { websiteId: r.websiteId, channelId: r.channelId } }),
+    update: { kinds: [] },
+  },
+  SiteNotificationSettings: {
+    create: (p) => ({ websiteId: p.websiteId, reminderEveryMinutes: 5 }),
+    where: (r) => ({ websiteId: r.websiteId }),
+    update: { reminderEveryMinutes: null },
+  },
+  NotificationDelivery: {
+    create: (p) => ({
+      alertId: p.alertId,
+      channelId: p.channelId,
+      websiteId: p.websiteId,
+      seq: 2,
+      kind: 'DOWN',
+      round: 1n,
+      incidentKey: `${p.websiteId}:*:1`,
+      nextAttemptAt: at('2026-11-28T10:00:00.000Z'),
+      createdAt: at('2026-11-28T10:00:00.000Z'),
+      attemptLog: [{ at: '2026-11-28T10:00:00.000Z', statusCode: 500, error: 'HTTP 500', ms: 3 }],
+    }),
+    where: (r) => ({ id: r.id }),
+    update: { status: 'SENT', lastStatusCode: 200, sentAt: at('2026-11-28T10:00:01.000Z') },
+  },
+  MaintenanceWindow: {
+    create: (p) => ({
+      ownerId: p.userId,
+      websiteId: p.websiteId,
+      statusPageId: p.pageId,
+      title: 'weekly patching',
+      cron: '0 2 * * 0',
+      durationMinutes: 90,
+      timeZone: 'Europe/Berlin',
+    }),
+    where: (r) => ({ id: r.id }),
+    update: { durationMinutes: 60, activeUntil: at('2027-01-01T00:00:00.000Z') },
+  },
+  AlertHold: {
+    create: (p) => ({
+      alertId: p.alertId,
+      websiteId: p.websiteId,
+      heldAt: at('2026-11-28T10:00:00.000Z'),
+    }),
+    where: (r) => ({ alertId: r.alertId }),
+    update: { releasedAt: at('2026-11-28T11:00:00.000Z'), outcome: 'RELEASED' },
+  },
+  StatusPage: {
+    create: (p) => ({
+      ownerId: p.userId,
+      slug: 'acme-status',
+      title: 'Acme',
+      description: 'Our services',
+      showUrls: false,
+    }),
+    where: (r) => ({ id: r.id }),
+    update: { showUrls: true, description: null },
+  },
+  StatusPageSite: {
+    create: (p) => ({ pageId: p.pageId, websiteId: p.websiteId, position: 0 }),
+    where: (r) => ({ pageId_websiteId: { pageId: r.pageId, websiteId: r.websiteId } }),
+    update: { position: 3 },
+  },
+  ApiKey: {
+    create: (p) => ({
+      ownerId: p.userId,
+      name: 'ci',
+      scope: 'READ',
+      keyHash: Buffer.alloc(32, 7),
+      hint: 'uk_abcdef',
+      expiresAt: at('2027-01-01T00:00:00.000Z'),
+    }),
+    where: (r) => ({ id: r.id }),
+    update: { lastUsedAt: at('2026-12-01T10:00:00.000Z'), scope: 'WRITE' },
+  },
 };
 
 function delegate(prisma: PrismaService, model: Prisma.ModelName): any {
@@ -260,5 +350,17 @@ async function createParents(prisma: PrismaService): Promise<Parents> {
       payload: {},
     },
   });
-  return { userId: user.id, websiteId: website.id, alertId: alert.id };
+  const channel = await prisma.notificationChannel.create({
+    data: { ownerId: user.id, name: 'parent', type: 'WEBHOOK', config: {}, secrets: {} },
+  });
+  const page = await prisma.statusPage.create({
+    data: { ownerId: user.id, slug: 'parent-page', title: 'Parent page' },
+  });
+  return {
+    userId: user.id,
+    websiteId: website.id,
+    alertId: alert.id,
+    channelId: channel.id,
+    pageId: page.id,
+  };
 }

@@ -11,7 +11,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeededRandom } from '@/core/ports/seeded-random';
+import type { RaftStorage } from '@/core/raft/raft-storage.port';
 import { RaftNode } from '@/core/raft/raft-node';
+import { RaftDriver } from '@/modules/raft/raft-driver';
 import type { LogEntry, Snapshot } from '@/core/raft/raft.types';
 import { DiskRaftStorage } from '@/modules/raft/storage/disk-raft-storage';
 import { HARD_STATE_FILE } from '@/modules/raft/storage/hard-state.file';
@@ -381,6 +383,7 @@ describe('DiskRaftStorage', () => {
           for (const e of rd.committedEntries)
             if (e.type === 'command') applied.push(String(e.data));
           node.advance();
+          node.persisted(rd); // saved above: the leader now counts its own copy
         }
       };
       node.campaign();
@@ -409,6 +412,110 @@ describe('DiskRaftStorage', () => {
     await second.pump();
     expect(second.applied.at(-1)).toBe('after-restart');
     await second.storage.close();
+  });
+});
+
+/**
+ * The RaftDriver on real files: proposals that queue while a write runs share
+ * the next append and fsync (group commit), nothing is applied before it is on
+ * disk, everything acknowledged comes back after a restart, and a failing disk
+ * stops the node without sending what the failed write would have promised.
+ */
+describe('RaftDriver on DiskRaftStorage', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raft-driver-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const boot = async (wrap?: (s: DiskRaftStorage) => RaftStorage) => {
+    const disk = await DiskRaftStorage.open({ dir });
+    const state = await disk.load();
+    const storage = wrap ? wrap(disk) : disk;
+    const node = new RaftNode({ id: 'n1', voters: ['n1'], random: new SeededRandom(3) }, state);
+    const applied: { index: number; data: string; onDisk: boolean }[] = [];
+    const sent: unknown[] = [];
+    const failures: Error[] = [];
+    let durable = state.entries.at(-1)?.index ?? 0;
+    const saving = storage.save.bind(storage);
+    storage.save = async (u) => {
+      await saving(u);
+      if (u.entries.length > 0) durable = u.entries[u.entries.length - 1].index;
+    };
+    const driver = new RaftDriver(node, storage, (m) => sent.push(m), {
+      softState: () => undefined,
+      restore: () => undefined,
+      apply: (e) => {
+        if (e.type === 'command')
+          applied.push({ index: e.index, data: String(e.data), onDisk: e.index <= durable });
+      },
+      readStates: () => undefined,
+      compact: () => null,
+      fail: (e) => failures.push(e),
+    });
+    node.campaign();
+    driver.kick();
+    return { disk, node, driver, applied, sent, failures };
+  };
+
+  const settle = async (pred: () => boolean) => {
+    for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(pred()).toBe(true);
+  };
+
+  it('groups queued proposals into one fsync each and applies only what is on disk', async () => {
+    const a = await boot();
+    await settle(() => a.node.currentRole === 'leader' && a.node.commitIndex >= 1);
+    const before = a.driver.stats.writes;
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 40; i++) {
+        expect(a.node.propose(`r${round}-${i}`).ok).toBe(true);
+        a.driver.kick();
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    await settle(() => a.applied.length === 200);
+    const writes = a.driver.stats.writes - before;
+    // 200 proposals, each kicked on its own: the ones queued behind a running write share the next.
+    expect(writes).toBeLessThan(200);
+    expect(a.driver.stats.largestWrite).toBeGreaterThan(1);
+    expect(a.applied.every((x) => x.onDisk)).toBe(true);
+    await a.driver.stop();
+    await a.disk.close();
+
+    const b = await boot();
+    await settle(() => b.applied.length >= 200);
+    expect(b.applied.slice(0, 200).map((x) => x.data)).toEqual(a.applied.map((x) => x.data));
+    await b.driver.stop();
+    await b.disk.close();
+  });
+
+  it('stops on a failed write: nothing it would have promised is applied or sent', async () => {
+    let broken = false;
+    const a = await boot((disk) => ({
+      load: () => disk.load(),
+      save: (u) => (broken ? Promise.reject(new Error('EIO: disk gone')) : disk.save(u)),
+      compact: (s) => disk.compact(s),
+      close: () => disk.close(),
+    }));
+    await settle(() => a.node.currentRole === 'leader' && a.node.commitIndex >= 1);
+    const appliedBefore = a.applied.length;
+    broken = true;
+    expect(a.node.propose('lost').ok).toBe(true);
+    a.driver.kick();
+    await settle(() => a.failures.length === 1);
+    expect(a.failures[0].message).toMatch(/EIO/);
+    expect(a.applied.length).toBe(appliedBefore);
+    expect(a.node.commitIndex).toBeLessThan(a.node.lastIndex);
+    const readies = a.driver.stats.readies;
+    expect(a.node.propose('after the failure').ok).toBe(true);
+    a.driver.kick(); // a failed driver takes no more Readys
+    expect(a.driver.stats.readies).toBe(readies);
+    await a.disk.close();
   });
 });
 

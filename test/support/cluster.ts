@@ -1,11 +1,30 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ClusterAuth } from '@/infra/cluster/cluster-auth';
+import { publicKeyToBase64 } from '@/modules/gossip/ed25519';
 import { freePort, NodeProcess, startNode } from './node-process';
 
 export const TEST_CLUSTER_SECRET = 'test-cluster-secret-0123456789';
 
 /** Signed requests to a node's cluster endpoints, as another member would send them. */
 export class ClusterCaller {
-  private readonly auth = new ClusterAuth(TEST_CLUSTER_SECRET, 'test-client');
+  constructor(private readonly auth = new ClusterAuth(TEST_CLUSTER_SECRET, 'test-client')) {}
+
+  /**
+   * A caller that speaks as validator `from` (its own Ed25519 key from its data dir) to `to`:
+   * node-to-node routes are bound to the sending node, so the cluster secret alone is refused.
+   */
+  static asNode(from: ClusterNodeSpec, to: ClusterNodeSpec): ClusterCaller {
+    const keyOf = (s: ClusterNodeSpec) =>
+      createPrivateKey(readFileSync(join(s.dataDir, 'keys', 'validator-ed25519.pem')));
+    const auth = new ClusterAuth(TEST_CLUSTER_SECRET, from.env.VALIDATOR_ID);
+    auth.useIdentity(keyOf(from));
+    auth.setPeers([
+      { id: to.env.VALIDATOR_ID, publicKey: publicKeyToBase64(createPublicKey(keyOf(to))) },
+    ]);
+    return new ClusterCaller(auth);
+  }
 
   async post<T = any>(
     baseUrl: string,

@@ -61,3 +61,25 @@ function redact(url: string): string {
   if (u.password) u.password = '***';
   return u.toString();
 }
+
+/**
+ * One user and `count` sites straight into the tables (what a scale test needs in seconds, not
+ * through the API): site g checks `${urlPrefix}${g}`. Returns the site ids.
+ */
+export async function insertSites(
+  pg: Client,
+  o: { email: string; count: number; urlPrefix: string; intervalMs: number; timeoutMs: number },
+): Promise<string[]> {
+  const user = await pg.query<{ id: string }>(
+    `INSERT INTO users (id, email, password_hash, updated_at)
+     VALUES (gen_random_uuid(), $1, 'x', now()) RETURNING id`,
+    [o.email],
+  );
+  const r = await pg.query<{ id: string }>(
+    `INSERT INTO websites (id, owner_id, name, url, interval_ms, timeout_ms, expected_status, updated_at)
+     SELECT gen_random_uuid(), $1, 's' || g, $2 || g, $3, $4, '{}', now()
+       FROM generate_series(1, $5) g RETURNING id`,
+    [user.rows[0].id, o.urlPrefix, o.intervalMs, o.timeoutMs, o.count],
+  );
+  return r.rows.map((x) => x.id);
+}

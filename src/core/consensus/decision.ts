@@ -36,12 +36,34 @@ export interface Decision {
 }
 
 /**
+ * One site's schedule as the leader proposes it: the interval takes over at `anchorAt`
+ * (the state machine derives the anchor round, see core/schedule/segment.ts), and the
+ * confirmation counts the status machine applies.
+ */
+export interface ScheduleItem {
+  readonly siteId: string;
+  readonly intervalMs: number;
+  readonly anchorAt: number;
+  readonly downAfterRounds: number;
+  readonly upAfterRounds: number;
+}
+
+/** Largest confirmation count a site may ask for (rounds). */
+export const MAX_CONFIRM_ROUNDS = 10;
+
+/**
  * What the consensus state machine accepts from the log. `forget-site` drops a
- * deleted site's status so the state stays bounded by the live site count.
+ * deleted site's status and schedule (and remembers the id, so late decisions are
+ * ignored); `schedule` commits sites' intervals and confirmation counts.
  */
 export type ConsensusCommand =
   | { readonly t: 'decision'; readonly decision: Decision }
-  | { readonly t: 'forget-site'; readonly siteId: string };
+  | { readonly t: 'forget-site'; readonly siteId: string }
+  | { readonly t: 'schedule'; readonly items: readonly ScheduleItem[] }
+  | { readonly t: 'batch'; readonly decisions: readonly Decision[] };
+
+/** Decisions per DecisionBatch entry: one entry per hub tick, split beyond this. */
+export const MAX_BATCH_DECISIONS = 500;
 
 export class CommandFormatError extends Error {
   constructor(message: string) {
@@ -55,10 +77,25 @@ const VERSION = 1;
 /** Compact, deterministic JSON for the Raft log. */
 export function encodeCommand(cmd: ConsensusCommand): string {
   if (cmd.t === 'forget-site') return JSON.stringify({ v: VERSION, t: cmd.t, siteId: cmd.siteId });
-  const d = cmd.decision;
-  return JSON.stringify({
-    v: VERSION,
-    t: 'decision',
+  if (cmd.t === 'schedule')
+    return JSON.stringify({
+      v: VERSION,
+      t: cmd.t,
+      items: cmd.items.map((i) => [
+        i.siteId,
+        i.intervalMs,
+        i.anchorAt,
+        i.downAfterRounds,
+        i.upAfterRounds,
+      ]),
+    });
+  if (cmd.t === 'batch')
+    return JSON.stringify({ v: VERSION, t: 'batch', decisions: cmd.decisions.map(decisionBody) });
+  return JSON.stringify({ v: VERSION, t: 'decision', ...decisionBody(cmd.decision) });
+}
+
+function decisionBody(d: Decision) {
+  return {
     siteId: d.siteId,
     ...(d.url !== undefined ? { url: d.url } : {}),
     round: d.round,
@@ -73,7 +110,7 @@ export function encodeCommand(cmd: ConsensusCommand): string {
     },
     voters: [...d.voters].sort(),
     decidedAt: d.decidedAt,
-  });
+  };
 }
 
 export function encodeDecision(d: Decision): string {
@@ -92,8 +129,21 @@ export function decodeCommand(data: string | Uint8Array): ConsensusCommand {
   const o = asRecord(raw, 'command');
   if (o.v !== VERSION) throw new CommandFormatError(`unsupported version ${String(o.v)}`);
   if (o.t === 'forget-site') return { t: 'forget-site', siteId: siteIdOf(o.siteId) };
+  if (o.t === 'schedule') return { t: 'schedule', items: scheduleItems(o.items) };
+  if (o.t === 'batch') {
+    const list: unknown = o.decisions;
+    if (!Array.isArray(list) || list.length > MAX_BATCH_DECISIONS)
+      throw new CommandFormatError(`decisions must be an array of at most ${MAX_BATCH_DECISIONS}`);
+    return {
+      t: 'batch',
+      decisions: list.map((x, i) => decisionOf(asRecord(x, `decisions.${i}`))),
+    };
+  }
   if (o.t !== 'decision') throw new CommandFormatError(`unknown command type ${String(o.t)}`);
+  return { t: 'decision', decision: decisionOf(o) };
+}
 
+function decisionOf(o: Record<string, unknown>): Decision {
   const tally = asRecord(o.tally, 'tally');
   const regionVerdicts = asRecord(o.regionVerdicts, 'regionVerdicts');
   const byRegion = asRecord(tally.byRegion, 'tally.byRegion');
@@ -119,7 +169,30 @@ export function decodeCommand(data: string | Uint8Array): ConsensusCommand {
     voters: [...voters].sort(),
     decidedAt: count(o.decidedAt, 'decidedAt'),
   };
-  return { t: 'decision', decision };
+  return decision;
+}
+
+function scheduleItems(x: unknown): ScheduleItem[] {
+  if (!Array.isArray(x)) throw new CommandFormatError('items must be an array');
+  return x.map((row: unknown, k) => {
+    if (!Array.isArray(row) || row.length !== 5)
+      throw new CommandFormatError(`items.${k} must be [siteId, intervalMs, anchorAt, down, up]`);
+    const [siteId, intervalMs, anchorAt, down, up] = row as unknown[];
+    const item: ScheduleItem = {
+      siteId: siteIdOf(siteId),
+      intervalMs: count(intervalMs, `items.${k}.intervalMs`),
+      anchorAt: count(anchorAt, `items.${k}.anchorAt`),
+      downAfterRounds: count(down, `items.${k}.downAfterRounds`),
+      upAfterRounds: count(up, `items.${k}.upAfterRounds`),
+    };
+    if (item.intervalMs < 1) throw new CommandFormatError(`items.${k}.intervalMs must be positive`);
+    for (const n of [item.downAfterRounds, item.upAfterRounds])
+      if (n < 1 || n > MAX_CONFIRM_ROUNDS)
+        throw new CommandFormatError(
+          `items.${k}: confirmation rounds must be in [1, ${MAX_CONFIRM_ROUNDS}]`,
+        );
+    return item;
+  });
 }
 
 function sortedRecord<A, B>(

@@ -16,18 +16,40 @@ export interface RosterEntry {
   readonly region: string;
 }
 
+/** When a round of a site started and how long its checks may take (from its schedule). */
+export interface RoundTiming {
+  readonly startsAt: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * The tally deadline of a round: its start + the site's check timeout + the gossip
+ * allowance, so a fast failure cannot close a round before the slow answers of the
+ * other validators (which may take the whole timeout) have arrived.
+ */
+export function roundDeadline(timing: RoundTiming, gossipAllowanceMs: number): number {
+  return timing.startsAt + timing.timeoutMs + gossipAllowanceMs;
+}
+
 export interface RoundTallyOptions extends TallyRules {
-  /** TALLY_DEADLINE_MS: how long a round collects votes after it opens */
+  /**
+   * TALLY_DEADLINE_MS: the gossip allowance after a round's start + timeout; for a round
+   * of unknown timing (a one-off check), how long it collects votes after it opens
+   * beyond `fallbackTimeoutMs`
+   */
   readonly deadlineMs: number;
+  /** the check timeout assumed for a round of unknown timing (PING_TIMEOUT_MS) */
+  readonly fallbackTimeoutMs?: number;
+  /** the start and timeout of a site's round, when the host knows the site */
+  readonly timingOf?: (siteId: string, round: number) => RoundTiming | undefined;
   /** rounds collecting votes at once; beyond it the oldest is dropped undecided */
   readonly maxOpenRounds: number;
   /** sites whose last finalized round is remembered (least recently finalized forgotten first) */
   readonly maxTrackedSites: number;
   /**
-   * When a round's deadline falls. Default: openedAt + deadlineMs, where a round
-   * opens with its first vote. Counting from the schedule's round start instead
-   * would close a round before its timed-out checks report (PING_TIMEOUT_MS may
-   * exceed TALLY_DEADLINE_MS), and those are exactly the DOWN votes.
+   * When a round's deadline falls. Default: roundDeadline(timingOf(site, round), deadlineMs)
+   * when the timing is known, else openedAt + fallbackTimeoutMs + deadlineMs (a round
+   * opens with its first vote).
    */
   readonly deadlineOf?: (siteId: string, round: number, openedAt: number) => number;
 }
@@ -194,11 +216,18 @@ export class RoundTally {
       this.counters.evictedRounds++;
     }
     const openedAt = this.clock.now();
-    const deadline =
-      this.options.deadlineOf?.(siteId, round, openedAt) ?? openedAt + this.options.deadlineMs;
+    const deadline = this.deadlineOf(siteId, round, openedAt);
     const r: OpenRound = { siteId, round, openedAt, deadline, votes: new Map() };
     this.open.set(roundKey(siteId, round), r);
     return r;
+  }
+
+  private deadlineOf(siteId: string, round: number, openedAt: number): number {
+    const o = this.options;
+    if (o.deadlineOf) return o.deadlineOf(siteId, round, openedAt);
+    const timing = o.timingOf?.(siteId, round);
+    if (timing) return roundDeadline(timing, o.deadlineMs);
+    return openedAt + (o.fallbackTimeoutMs ?? 0) + o.deadlineMs;
   }
 
   private isComplete(r: OpenRound): boolean {

@@ -16,13 +16,26 @@
  *     region still DOWN, REGION_DOWN follows then. A region absent from the decision
  *     or UNKNOWN in it keeps its status.
  *  4. transitions come global first, then regions in name order.
+ *  5. confirmation: a global verdict different from the current one becomes current only
+ *     after downAfterRounds (DOWN) / upAfterRounds (UP) consecutive decisions say so
+ *     (UNKNOWN rounds neither count nor reset; default 1: the quorum already confirms).
+ *  6. `schedule` commits a site's interval as a segment whose first round is above every
+ *     round run or decided before (core/schedule/segment.ts); `forget-site` drops the
+ *     site's status and schedule and remembers its id, so a late decision is ignored.
  */
 import type { LogEntry, StateMachine } from '@/core/raft/raft.types';
+import {
+  legacySegment,
+  nextSegment,
+  segmentRoundStart,
+  type ScheduleSegment,
+} from '@/core/schedule/segment';
 import {
   CommandFormatError,
   decodeCommand,
   type Decision,
   type DecisionTally,
+  type ScheduleItem,
   type Verdict,
 } from './decision';
 
@@ -50,6 +63,21 @@ export interface RegionStatus {
   readonly alerted: boolean;
 }
 
+/** A site's committed schedule and confirmation counts. */
+export interface SiteSchedule {
+  readonly segment: ScheduleSegment;
+  /** how many interval changes were committed for the site */
+  readonly epoch: number;
+  readonly downAfterRounds: number;
+  readonly upAfterRounds: number;
+}
+
+/** A verdict seen in consecutive rounds but not confirmed yet. */
+export interface PendingVerdict {
+  readonly verdict: 'UP' | 'DOWN';
+  readonly rounds: number;
+}
+
 export interface SiteStatus {
   readonly siteId: string;
   readonly url?: string;
@@ -59,6 +87,8 @@ export interface SiteStatus {
   readonly lastRound: number;
   readonly lastDecidedAt: number;
   readonly regions: Readonly<Record<string, RegionStatus>>;
+  /** set while a different verdict waits for its confirmation rounds */
+  readonly pending?: PendingVerdict;
 }
 
 export type SiteStatusApplyResult =
@@ -70,18 +100,38 @@ export type SiteStatusApplyResult =
       readonly transitions: readonly StatusTransition[];
     }
   | { readonly kind: 'forgot'; readonly siteId: string; readonly existed: boolean }
+  | { readonly kind: 'schedule'; readonly changed: readonly string[] }
+  /** a DecisionBatch: one result per decision, in the batch's order */
+  | { readonly kind: 'batch'; readonly results: readonly DecisionApplyResult[] }
   | {
       readonly kind: 'ignored';
-      readonly reason: 'noop' | 'stale' | 'malformed';
+      readonly reason: 'noop' | 'stale' | 'malformed' | 'forgotten';
       /** set for 'stale' */
       readonly decision?: Decision;
       readonly detail?: string;
     };
 
-const SNAPSHOT_VERSION = 1;
+/** What one decision of a batch did: applied, or ignored (stale, forgotten). */
+export type DecisionApplyResult = Extract<SiteStatusApplyResult, { kind: 'decision' | 'ignored' }>;
+
+const SNAPSHOT_VERSION = 2;
+/** deleted site ids remembered (oldest forgotten first): late decisions arrive within seconds */
+export const FORGOTTEN_CAP = 100_000;
+
+export interface SiteStatusCounters {
+  /** decisions for a forgotten (deleted) site that were committed anyway and ignored */
+  ignoredForgotten: number;
+  ignoredStale: number;
+  malformed: number;
+}
 
 export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
   private sites = new Map<string, SiteStatus>();
+  private schedules = new Map<string, SiteSchedule>();
+  /** insertion-ordered: the oldest id is dropped first past FORGOTTEN_CAP */
+  private forgotten = new Set<string>();
+  /** this node's counts of ignored entries (not replicated state: not in snapshots) */
+  readonly counters: SiteStatusCounters = { ignoredForgotten: 0, ignoredStale: 0, malformed: 0 };
 
   apply(entry: LogEntry): SiteStatusApplyResult {
     if (entry.type !== 'command') return { kind: 'ignored', reason: 'noop' };
@@ -91,18 +141,72 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
     } catch (e) {
       // Deterministic on every node: a bad entry is skipped everywhere, never a crash.
       const detail = e instanceof CommandFormatError ? e.message : 'undecodable';
+      this.counters.malformed++;
       return { kind: 'ignored', reason: 'malformed', detail };
     }
-    if (cmd.t === 'forget-site') {
-      return { kind: 'forgot', siteId: cmd.siteId, existed: this.sites.delete(cmd.siteId) };
-    }
+    if (cmd.t === 'forget-site') return this.forget(cmd.siteId);
+    if (cmd.t === 'schedule') return this.applySchedule(cmd.items);
+    if (cmd.t === 'batch')
+      return { kind: 'batch', results: cmd.decisions.map((d) => this.applyDecision(d)) };
     return this.applyDecision(cmd.decision);
   }
 
+  /** Drops a deleted site's status and schedule; later decisions for it are ignored. */
+  forget(siteId: string): SiteStatusApplyResult {
+    const existed = this.sites.delete(siteId);
+    const scheduled = this.schedules.delete(siteId);
+    this.forgotten.delete(siteId);
+    this.forgotten.add(siteId);
+    while (this.forgotten.size > FORGOTTEN_CAP)
+      this.forgotten.delete(this.forgotten.values().next().value as string);
+    return { kind: 'forgot', siteId, existed: existed || scheduled };
+  }
+
+  /**
+   * Commits intervals and confirmation counts. A changed interval becomes a new segment
+   * from the item's anchorAt whose first round is above every earlier round of the site
+   * (the previous segment's before the anchor, and the last decided round).
+   */
+  applySchedule(items: readonly ScheduleItem[]): SiteStatusApplyResult {
+    const changed: string[] = [];
+    for (const item of items) {
+      if (this.forgotten.has(item.siteId)) continue;
+      const prev = this.schedules.get(item.siteId);
+      let segment: ScheduleSegment;
+      let epoch: number;
+      if (prev && prev.segment.intervalMs === item.intervalMs) {
+        segment = prev.segment;
+        epoch = prev.epoch;
+      } else {
+        const base = prev?.segment ?? legacySegment(item.siteId, item.intervalMs);
+        const floor = this.sites.get(item.siteId)?.lastRound;
+        segment = nextSegment(base, item.intervalMs, item.anchorAt, floor);
+        epoch = (prev?.epoch ?? 0) + 1;
+      }
+      const next: SiteSchedule = {
+        segment,
+        epoch,
+        downAfterRounds: item.downAfterRounds,
+        upAfterRounds: item.upAfterRounds,
+      };
+      if (prev && sameSchedule(prev, next)) continue;
+      this.schedules.set(item.siteId, next);
+      changed.push(item.siteId);
+    }
+    return { kind: 'schedule', changed };
+  }
+
   /** Applies a decoded decision (what apply() does for a decision entry). */
-  applyDecision(d: Decision): SiteStatusApplyResult {
+  applyDecision(d: Decision): DecisionApplyResult {
+    if (this.forgotten.has(d.siteId)) {
+      this.counters.ignoredForgotten++;
+      return { kind: 'ignored', reason: 'forgotten', decision: d };
+    }
     const prev = this.sites.get(d.siteId);
-    if (prev && d.round <= prev.lastRound) return { kind: 'ignored', reason: 'stale', decision: d };
+    if (prev && d.round <= prev.lastRound) {
+      this.counters.ignoredStale++;
+      return { kind: 'ignored', reason: 'stale', decision: d };
+    }
 
     const transitions: StatusTransition[] = [];
     const emit = (kind: TransitionKind, region: string | null) =>
@@ -119,11 +223,20 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
 
     let verdict: Verdict = prev?.verdict ?? 'UNKNOWN';
     let since = prev?.since ?? null;
-    if (d.verdict !== 'UNKNOWN' && d.verdict !== verdict) {
-      if (d.verdict === 'DOWN') emit('DOWN', null);
-      else if (verdict === 'DOWN') emit('RECOVERED', null);
-      verdict = d.verdict;
-      since = d.decidedAt;
+    let pending: PendingVerdict | undefined = prev?.pending;
+    if (d.verdict === verdict) pending = undefined;
+    else if (d.verdict !== 'UNKNOWN') {
+      const rounds = pending?.verdict === d.verdict ? pending.rounds + 1 : 1;
+      const sched = this.schedules.get(d.siteId);
+      const need =
+        d.verdict === 'DOWN' ? (sched?.downAfterRounds ?? 1) : (sched?.upAfterRounds ?? 1);
+      if (rounds >= need) {
+        if (d.verdict === 'DOWN') emit('DOWN', null);
+        else if (verdict === 'DOWN') emit('RECOVERED', null);
+        verdict = d.verdict;
+        since = d.decidedAt;
+        pending = undefined;
+      } else pending = { verdict: d.verdict, rounds };
     }
 
     const regions: Record<string, RegionStatus> = {};
@@ -153,6 +266,7 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
       lastRound: d.round,
       lastDecidedAt: d.decidedAt,
       regions,
+      ...(pending ? { pending } : {}),
     };
     this.sites.set(d.siteId, status);
     return { kind: 'decision', decision: d, status, transitions };
@@ -160,6 +274,31 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
 
   get(siteId: string): SiteStatus | undefined {
     return this.sites.get(siteId);
+  }
+
+  /** The committed schedule of a site, if one was committed. */
+  schedule(siteId: string): SiteSchedule | undefined {
+    return this.schedules.get(siteId);
+  }
+
+  /** Every committed schedule, by site id (unordered). */
+  scheduledSites(): IterableIterator<[string, SiteSchedule]> {
+    return this.schedules.entries();
+  }
+
+  isForgotten(siteId: string): boolean {
+    return this.forgotten.has(siteId);
+  }
+
+  /** When a round of a site starts: its committed segment, else the legacy grid. */
+  roundStart(siteId: string, round: number, intervalMs: number): number {
+    const seg = this.schedules.get(siteId)?.segment ?? legacySegment(siteId, intervalMs);
+    return segmentRoundStart(seg, round);
+  }
+
+  /** The ids of every site with a status (unordered, no copy). */
+  siteIds(): IterableIterator<string> {
+    return this.sites.keys();
   }
 
   /** Every site's status, by site id. */
@@ -185,16 +324,48 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
           const r = s.regions[name];
           return [name, r.verdict, r.since, r.alerted];
         }),
+      s.pending ? [s.pending.verdict, s.pending.rounds] : null,
     ]);
-    return new TextEncoder().encode(JSON.stringify({ v: SNAPSHOT_VERSION, sites }));
+    const schedules = [...this.schedules.keys()].sort().map((id) => {
+      const x = this.schedules.get(id)!;
+      return [
+        id,
+        x.segment.intervalMs,
+        x.segment.anchorAt,
+        x.segment.anchorRound,
+        x.epoch,
+        x.downAfterRounds,
+        x.upAfterRounds,
+      ];
+    });
+    // Forgotten ids keep their order: it decides which one is dropped first.
+    const forgotten = [...this.forgotten];
+    return new TextEncoder().encode(
+      JSON.stringify({ v: SNAPSHOT_VERSION, sites, schedules, forgotten }),
+    );
   }
 
   restore(data: Uint8Array): void {
-    const parsed = JSON.parse(new TextDecoder().decode(data)) as { v?: unknown; sites?: unknown };
-    if (parsed.v !== SNAPSHOT_VERSION || !Array.isArray(parsed.sites))
+    const parsed = JSON.parse(new TextDecoder().decode(data)) as {
+      v?: unknown;
+      sites?: unknown;
+      schedules?: unknown;
+      forgotten?: unknown;
+    };
+    if ((parsed.v !== 1 && parsed.v !== SNAPSHOT_VERSION) || !Array.isArray(parsed.sites))
       throw new CommandFormatError('not a site status snapshot');
-    type Row = [string, string | null, Verdict, number | null, number, number, RegionRow[]];
+    type Row = [
+      string,
+      string | null,
+      Verdict,
+      number | null,
+      number,
+      number,
+      RegionRow[],
+      [PendingVerdict['verdict'], number] | null | undefined,
+    ];
     type RegionRow = [string, Verdict, number | null, boolean];
+    type ScheduleRow = [string, number, number, number, number, number, number];
     const sites = new Map<string, SiteStatus>();
     for (const [
       siteId,
@@ -204,6 +375,7 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
       lastRound,
       lastDecidedAt,
       regionRows,
+      pending,
     ] of parsed.sites as Row[]) {
       const regions: Record<string, RegionStatus> = {};
       for (const [name, v, s, alerted] of regionRows)
@@ -216,8 +388,31 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
         lastRound,
         lastDecidedAt,
         regions,
+        ...(pending ? { pending: { verdict: pending[0], rounds: pending[1] } } : {}),
       });
     }
+    const schedules = new Map<string, SiteSchedule>();
+    for (const [id, intervalMs, anchorAt, anchorRound, epoch, down, up] of (parsed.schedules ??
+      []) as ScheduleRow[])
+      schedules.set(id, {
+        segment: { intervalMs, anchorAt, anchorRound },
+        epoch,
+        downAfterRounds: down,
+        upAfterRounds: up,
+      });
     this.sites = sites;
+    this.schedules = schedules;
+    this.forgotten = new Set((parsed.forgotten ?? []) as string[]);
   }
+}
+
+function sameSchedule(a: SiteSchedule, b: SiteSchedule): boolean {
+  return (
+    a.epoch === b.epoch &&
+    a.segment.intervalMs === b.segment.intervalMs &&
+    a.segment.anchorAt === b.segment.anchorAt &&
+    a.segment.anchorRound === b.segment.anchorRound &&
+    a.downAfterRounds === b.downAfterRounds &&
+    a.upAfterRounds === b.upAfterRounds
+  );
 }

@@ -5,10 +5,19 @@
  */
 import type { Vote } from '@/core/consensus/vote';
 
+/**
+ * A vote as gossip carries it. `signature` signs either the vote alone (no proof)
+ * or the Merkle root of its validator's batch (see vote-batch.ts), with `proof`
+ * = "index.size.base64(siblings)" leading from this vote to that root.
+ */
+export interface GossipVote extends Vote {
+  readonly proof?: string;
+}
+
 /** One vote in flight, with the number of hops it has travelled (0 = from its signer). */
 export interface GossipItem {
   readonly hops: number;
-  readonly vote: Vote;
+  readonly vote: GossipVote;
 }
 
 /** What one node pushes to another in one request. */
@@ -47,7 +56,7 @@ export type VerifyOutcome =
 
 /** Checks a vote's signature against its validator's registered key. Must not throw. */
 export interface VoteVerifier {
-  verify(vote: Vote): VerifyOutcome;
+  verify(vote: GossipVote): VerifyOutcome;
 }
 
 export interface ReceiveReport {

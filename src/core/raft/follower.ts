@@ -6,9 +6,11 @@ import type {
   HeartbeatRequest,
   HeartbeatResponse,
   InstallSnapshotRequest,
+  InstallSnapshotResponse,
   RaftMessage,
 } from './raft.messages';
 import type { NodeId } from './raft.types';
+import type { IncomingSnapshot } from './snapshot-transfer';
 
 /**
  * The receiving side of replication: Figure 2's AppendEntries receiver and
@@ -63,23 +65,56 @@ export function receiveHeartbeat(
   return { type: 'HeartbeatResponse', from: self, to: m.from, term, context: m.context };
 }
 
-export function receiveSnapshot(
+/**
+ * Figure 13, one chunk at a time: chunks are assembled in `incoming`; the
+ * last one installs the whole snapshot. A snapshot this log is already past
+ * (or holds the entry it ends at) needs no bytes: the reply says where the
+ * log matches, which moves the leader on at once.
+ */
+export function receiveSnapshotChunk(
   log: RaftLog,
+  incoming: IncomingSnapshot,
   self: NodeId,
   term: number,
   m: InstallSnapshotRequest,
-): AppendEntriesResponse {
-  const installed = log.restore(m.snapshot);
-  return {
+): AppendEntriesResponse | InstallSnapshotResponse | null {
+  const matched = (index: number): AppendEntriesResponse => ({
     type: 'AppendEntriesResponse',
     from: self,
     to: m.from,
     term,
     success: true,
-    index: installed ? log.lastIndex() : log.committed,
+    index,
     hintIndex: 0,
     hintTerm: 0,
-  };
+  });
+  if (m.snapshotIndex <= log.committed) {
+    incoming.reset();
+    return matched(log.committed);
+  }
+  if (log.matchTerm(m.snapshotIndex, m.snapshotTerm)) {
+    incoming.reset();
+    log.commitTo(m.snapshotIndex);
+    return matched(log.committed);
+  }
+  const key = { term, index: m.snapshotIndex, snapshotTerm: m.snapshotTerm, size: m.size };
+  const outcome = incoming.offer(key, m);
+  switch (outcome.kind) {
+    case 'ignored':
+      return null;
+    case 'partial':
+      return {
+        type: 'InstallSnapshotResponse',
+        from: self,
+        to: m.from,
+        term,
+        snapshotIndex: m.snapshotIndex,
+        offset: outcome.offset,
+      };
+    case 'complete':
+      log.restore(outcome.snapshot);
+      return matched(log.lastIndex());
+  }
 }
 
 /**

@@ -1,11 +1,17 @@
 import type { ResolvedRaftConfig } from './raft.config';
 import type { RaftLog } from './raft-log';
-import type { AppendEntriesResponse, HeartbeatResponse, RaftMessage } from './raft.messages';
+import type {
+  AppendEntriesResponse,
+  HeartbeatResponse,
+  InstallSnapshotResponse,
+  RaftMessage,
+} from './raft.messages';
 import type { Command, EntryType, FollowerStatus, NodeId, ReadState } from './raft.types';
 import { RaftInvariantError } from './raft.types';
 import type { Progress } from './progress';
 import { ProgressTracker } from './progress-tracker';
 import { ReadIndexQueue } from './read-index';
+import { OutgoingSnapshot } from './snapshot-transfer';
 
 /**
  * Everything only a leader does: replication with pipelining and batching,
@@ -52,7 +58,8 @@ export class Leader {
       config.maxInflightMessages,
     );
     const self = this.tracker.get(id)!;
-    self.maybeUpdate(log.lastIndex());
+    // The leader is a replica of what its own disk holds, no more (§10.2.1).
+    self.maybeUpdate(log.durableIndex());
     self.becomeReplicate();
     this.reads = new ReadIndexQueue(id);
   }
@@ -63,16 +70,24 @@ export class Leader {
     this.broadcastAppend(true);
   }
 
-  /** Appends client commands to the leader's log; they are sent at the next Ready (batching). */
+  /**
+   * Appends client commands to the leader's log; they are sent at the next
+   * Ready (batching) while the host writes them (thesis §10.2.1). The leader
+   * counts itself as a replica only once its disk holds them (selfDurable).
+   */
   appendLocal(items: readonly { type: EntryType; data: Command }[]): {
     index: number;
     term: number;
   } {
     const created = this.host.log.appendNew(this.term, items);
     const last = created[created.length - 1];
-    this.tracker.get(this.host.id)!.maybeUpdate(last.index);
-    this.maybeCommit(); // a cluster of one commits immediately
     return { index: last.index, term: this.term };
+  }
+
+  /** The leader's own log is fsynced up to `index`: count it (a cluster of one commits here). */
+  selfDurable(index: number): void {
+    if (!this.tracker.get(this.host.id)!.maybeUpdate(index)) return;
+    if (this.maybeCommit()) this.broadcastAppend(true);
   }
 
   step(m: RaftMessage): void {
@@ -86,6 +101,10 @@ export class Leader {
       case 'HeartbeatResponse':
         pr.lastHeardTick = this.ticks;
         this.handleHeartbeatResponse(m, pr);
+        return;
+      case 'InstallSnapshotResponse':
+        pr.lastHeardTick = this.ticks;
+        this.handleSnapshotResponse(m, pr);
         return;
       case 'ReadIndex':
         pr.lastHeardTick = this.ticks;
@@ -119,7 +138,7 @@ export class Leader {
   tickHeartbeat(): void {
     this.ticks++;
     for (const pr of this.tracker.progress.values()) {
-      // A lost InstallSnapshot would otherwise park the follower forever.
+      // A transfer that stopped moving (the follower went away) starts over from a probe.
       if (pr.state === 'snapshot' && ++pr.snapshotTicks >= this.host.config.electionTicks)
         pr.becomeProbe();
     }
@@ -175,9 +194,36 @@ export class Leader {
     const snapshot = this.host.log.snapshot();
     if (!snapshot)
       throw new RaftInvariantError(`log compacted below ${pr.next} without a snapshot`);
-    pr.becomeSnapshot(snapshot.index);
-    this.host.send({ type: 'InstallSnapshot', from: this.host.id, to, term: this.term, snapshot });
+    const { snapshotChunkBytes, maxInflightSnapshotChunks } = this.host.config;
+    // The transfer keeps this snapshot even if the log is compacted again meanwhile.
+    pr.becomeSnapshot(
+      new OutgoingSnapshot(snapshot, snapshotChunkBytes, maxInflightSnapshotChunks),
+    );
+    this.sendChunks(to, pr);
     return true;
+  }
+
+  /** As many chunks as the transfer's window allows. */
+  private sendChunks(to: NodeId, pr: Progress): void {
+    const t = pr.transfer!;
+    for (let c = t.next(); c !== null; c = t.next()) {
+      this.host.send({
+        type: 'InstallSnapshot',
+        from: this.host.id,
+        to,
+        term: this.term,
+        snapshotIndex: t.snapshot.index,
+        snapshotTerm: t.snapshot.term,
+        size: t.size,
+        ...c,
+      });
+    }
+  }
+
+  private handleSnapshotResponse(m: InstallSnapshotResponse, pr: Progress): void {
+    if (pr.state !== 'snapshot' || m.snapshotIndex !== pr.pendingSnapshot) return;
+    if (pr.transfer!.ack(m.offset)) pr.snapshotTicks = 0;
+    this.sendChunks(m.from, pr);
   }
 
   private handleAppendResponse(m: AppendEntriesResponse, pr: Progress): void {
@@ -198,7 +244,9 @@ export class Leader {
         pr.becomeReplicate();
         break;
       case 'snapshot':
+        // An older snapshot than the log now starts at: the next probe sends the newest.
         if (pr.match + 1 >= log.firstIndex()) pr.becomeReplicate();
+        else pr.becomeProbe();
         break;
       case 'replicate':
         pr.inflights.freeTo(m.index);
@@ -217,6 +265,12 @@ export class Leader {
     pr.probeSent = false;
     // A full window with a live follower means some AppendEntries were lost: make room to retry.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+    // A live follower whose transfer made no progress for three heartbeats: a chunk was lost
+    // (sooner would resend chunks that are only slow on a loaded machine).
+    if (pr.state === 'snapshot' && pr.snapshotTicks >= 3 * this.host.config.heartbeatTicks) {
+      pr.transfer!.resend();
+      this.sendChunks(m.from, pr);
+    }
     if (pr.match < this.host.log.lastIndex()) this.sendAppend(m.from, true);
     if (m.context !== null && this.reads.ack(m.from, m.context) >= this.host.config.quorum) {
       for (const r of this.reads.release(m.context)) this.deliverRead(r.context, r.from, r.index);

@@ -1,10 +1,12 @@
 import type { FollowerStatus } from './raft.types';
+import type { OutgoingSnapshot } from './snapshot-transfer';
 
 /**
  * The leader's view of one follower (Figure 2's nextIndex/matchIndex plus
  * flow control). Invariants: match < next; match only grows while this
  * leader lasts; in `replicate` at most `inflights.capacity` AppendEntries
- * are unacknowledged, in `probe` at most one, in `snapshot` none.
+ * are unacknowledged, in `probe` at most one, in `snapshot` none (its
+ * chunks have their own window, in `transfer`).
  */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
@@ -50,9 +52,11 @@ export class Progress {
   state: ProgressState = 'probe';
   /** probe: an AppendEntries is out; wait for a response (or heartbeat response) before the next */
   probeSent = false;
-  /** snapshot: the index of the snapshot being installed, and ticks since it was sent */
+  /** snapshot: the index of the snapshot being installed, and ticks since the follower last took a chunk */
   pendingSnapshot = 0;
   snapshotTicks = 0;
+  /** snapshot: the chunks sent and acknowledged */
+  transfer: OutgoingSnapshot | null = null;
   /** the leader's tick count when this follower last answered (check-quorum) */
   lastHeardTick = 0;
   readonly inflights: Inflights;
@@ -72,9 +76,10 @@ export class Progress {
     this.next = this.match + 1;
   }
 
-  becomeSnapshot(snapshotIndex: number): void {
+  becomeSnapshot(transfer: OutgoingSnapshot): void {
     this.reset('snapshot');
-    this.pendingSnapshot = snapshotIndex;
+    this.pendingSnapshot = transfer.snapshot.index;
+    this.transfer = transfer;
   }
 
   private reset(state: ProgressState): void {
@@ -82,6 +87,7 @@ export class Progress {
     this.probeSent = false;
     this.pendingSnapshot = 0;
     this.snapshotTicks = 0;
+    this.transfer = null;
     this.inflights.reset();
   }
 

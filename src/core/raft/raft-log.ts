@@ -11,9 +11,10 @@ import {
 /**
  * The in-memory log: a snapshot (the compacted prefix) followed by entries.
  * Invariants: indices are contiguous after the snapshot; committed entries are
- * never truncated; applied <= committed <= lastIndex; entries at or after
- * `unstableFrom` have not been handed to storage yet (the host persists them
- * from Ready before sending anything that depends on them).
+ * never truncated; applied <= min(committed, durable) <= lastIndex; entries at
+ * or after `unstableFrom` have not been handed to storage yet, and entries
+ * after `durable` are not known to be fsynced (the host reports it), so they
+ * are neither applied nor counted as the leader's own replica.
  */
 export class RaftLog {
   /** index and term of the last compacted entry (the snapshot point), 0/0 if none */
@@ -25,6 +26,8 @@ export class RaftLog {
   private snap: Snapshot | null;
   /** first index not yet handed to storage */
   private unstableFrom: number;
+  /** highest index known to be on this node's stable storage (fsynced) */
+  private durable: number;
   /** a snapshot from the leader that storage and the state machine have not taken yet */
   private pendingSnapshot: Snapshot | null = null;
   committed: number;
@@ -49,6 +52,7 @@ export class RaftLog {
       this.entries.push(e);
     }
     this.unstableFrom = this.lastIndex() + 1;
+    this.durable = this.lastIndex();
     this.committed = Math.max(state.hardState.commit, this.offset);
     if (this.committed > this.lastIndex()) {
       throw new RaftInvariantError(
@@ -187,6 +191,7 @@ export class RaftLog {
     this.entries.length = first - this.offset - 1;
     for (const e of entries) this.entries.push(e);
     this.unstableFrom = Math.min(this.unstableFrom, first);
+    this.durable = Math.min(this.durable, first - 1);
   }
 
   /** Leader side: new entries at the end of the log in `term`. */
@@ -230,6 +235,7 @@ export class RaftLog {
     this.offsetTerm = s.term;
     this.entries = [];
     this.unstableFrom = s.index + 1;
+    this.durable = s.index;
     this.pendingSnapshot = s;
     this.committed = s.index;
     return true;
@@ -270,22 +276,38 @@ export class RaftLog {
     return this.pendingSnapshot;
   }
 
-  hasNextCommitted(): boolean {
-    return this.committed > Math.max(this.applying, this.offset);
+  /** Only what is committed and on this node's disk is applied (the projector reads it back). */
+  private applicable(): number {
+    return Math.min(this.committed, this.durable);
   }
 
-  /** Committed entries not yet handed out for applying. */
+  hasNextCommitted(): boolean {
+    return this.applicable() > Math.max(this.applying, this.offset);
+  }
+
+  /** Committed, durable entries not yet handed out for applying. */
   nextCommitted(): LogEntry[] {
     const lo = Math.max(this.applying, this.offset) + 1;
-    if (lo > this.committed) return [];
-    const out = this.slice(lo, this.committed);
-    this.applying = this.committed;
+    const hi = this.applicable();
+    if (lo > hi) return [];
+    const out = this.slice(lo, hi);
+    this.applying = hi;
     return out;
   }
 
-  /** Storage holds everything up to (index, term) — unless the log changed under it meanwhile. */
+  /** The host took everything up to (index, term) for storage — unless the log changed meanwhile. */
   stableTo(index: number, term: number): void {
     if (this.term(index) === term && index >= this.unstableFrom) this.unstableFrom = index + 1;
+  }
+
+  /** Storage fsynced everything up to (index, term); ignored if the log changed under the write. */
+  durableTo(index: number, term: number): void {
+    if (index > this.durable && index < this.unstableFrom && this.term(index) === term)
+      this.durable = index;
+  }
+
+  durableIndex(): number {
+    return this.durable;
   }
 
   stableSnapshot(s: Snapshot): void {

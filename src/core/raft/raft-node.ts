@@ -3,9 +3,10 @@ import { VoteTally, shouldGrant } from './election';
 import {
   receiveAppendEntries,
   receiveHeartbeat,
-  receiveSnapshot,
+  receiveSnapshotChunk,
   replyToStaleTerm,
 } from './follower';
+import { IncomingSnapshot } from './snapshot-transfer';
 import { type MutableReady, type Ready, sameHardState, sameSoftState } from './ready';
 
 export type { Ready } from './ready';
@@ -61,16 +62,22 @@ export class RaftNode {
   /** proposals since the last Ready, sent together (batching) */
   private broadcastPending = false;
   private lastHardState: HardState;
+  /** the hard state storage has confirmed durable (a leader's term must be, before it sends early) */
+  private durableHardState: HardState;
   private lastSoftState: SoftState;
   private inFlight: Ready | null = null;
+  /** a leader's snapshot arriving in chunks (one at a time, dropped when the term changes) */
+  private readonly incomingSnapshot: IncomingSnapshot;
 
   constructor(config: RaftConfig, initial: PersistentState = EMPTY_STATE) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
+    this.incomingSnapshot = new IncomingSnapshot(this.cfg.maxSnapshotBytes);
     this.log = new RaftLog(initial);
     this.term = initial.hardState.term;
     this.vote = initial.hardState.vote;
     this.lastHardState = this.hardState();
+    this.durableHardState = this.lastHardState;
     this.lastSoftState = this.softState();
     this.resetElectionTimer();
   }
@@ -201,6 +208,17 @@ export class RaftNode {
   }
 
   /**
+   * A leader that cannot persist (its disk refuses writes) gives up its term's
+   * leadership at once rather than collecting proposals it can never make
+   * durable: it becomes a follower, and the others elect a leader that can.
+   */
+  stepDown(): void {
+    if (this.role !== 'leader') return;
+    this.becomeFollower(this.term, null);
+    this.resetElectionTimer();
+  }
+
+  /**
    * Compacts the log behind a snapshot of the state machine taken at `index`
    * (<= applied). The host persists the returned snapshot (RaftStorage.compact).
    * Call between advance() and the next ready().
@@ -241,9 +259,11 @@ export class RaftNode {
     const hs = this.hardState();
     const ss = this.softState();
     const snapshot = this.log.unstableSnapshot();
+    const { early, late } = this.splitOutbox();
     const rd: MutableReady = {
       entries: this.log.unstableEntries(),
-      messages: this.outbox,
+      earlyMessages: early,
+      messages: late,
       committedEntries: this.log.nextCommitted(),
       readStates: this.readStates,
     };
@@ -257,7 +277,28 @@ export class RaftNode {
     return rd;
   }
 
-  /** The host persisted, sent and applied the last Ready. */
+  /**
+   * Thesis §10.2.1: a leader's replication messages do not depend on its own
+   * disk, so they may leave while its write is in progress — provided its
+   * term and vote are durable (they are: it asked for votes only after
+   * persisting them). Everything else waits for the Ready's write.
+   */
+  private splitOutbox(): { early: RaftMessage[]; late: RaftMessage[] } {
+    const out = this.outbox;
+    const d = this.durableHardState;
+    if (this.role !== 'leader' || this.term !== d.term || this.vote !== d.vote)
+      return { early: [], late: out };
+    const early: RaftMessage[] = [];
+    const late: RaftMessage[] = [];
+    for (const m of out) (isFromLeader(m) ? early : late).push(m);
+    return { early, late };
+  }
+
+  /**
+   * The host handed the last Ready's writes to storage (in order), sent its
+   * early messages and applied its committed entries. Its `messages` wait for
+   * persisted(rd); the next Ready may be taken meanwhile (pipelining).
+   */
   advance(): void {
     const rd = this.inFlight;
     if (!rd) throw new Error('advance() without ready()');
@@ -274,6 +315,20 @@ export class RaftNode {
     if (rd.committedEntries.length > 0) {
       this.log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
     }
+  }
+
+  /**
+   * Storage fsynced `rd` (and every Ready before it): its entries now count
+   * as this node's replica (a leader counts itself in the quorum only now)
+   * and may be applied once committed. Call in Ready order, after advance().
+   */
+  persisted(rd: Ready): void {
+    if (rd.hardState) this.durableHardState = rd.hardState;
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1];
+      this.log.durableTo(last.index, last.term);
+    }
+    if (this.role === 'leader') this.leader!.selfDurable(this.log.durableIndex());
   }
 
   get currentTerm(): number {
@@ -344,6 +399,7 @@ export class RaftNode {
     if (term !== this.term) {
       this.term = term;
       this.vote = null;
+      this.incomingSnapshot.reset();
     }
     this.role = 'follower';
     this.leaderId = leader;
@@ -363,6 +419,7 @@ export class RaftNode {
   private becomeCandidate(): void {
     this.term += 1;
     this.vote = this.id;
+    this.incomingSnapshot.reset();
     this.role = 'candidate';
     this.leaderId = null;
     this.leader = null;
@@ -459,6 +516,7 @@ export class RaftNode {
       case 'RequestVote':
       case 'AppendEntriesResponse':
       case 'HeartbeatResponse':
+      case 'InstallSnapshotResponse':
       case 'TimeoutNow':
       case 'ReadIndex':
         return;
@@ -492,10 +550,12 @@ export class RaftNode {
         this.heardFromLeader(m.from);
         this.send(receiveHeartbeat(this.log, this.id, this.term, m));
         return;
-      case 'InstallSnapshot':
+      case 'InstallSnapshot': {
         this.heardFromLeader(m.from);
-        this.send(receiveSnapshot(this.log, this.id, this.term, m));
+        const reply = receiveSnapshotChunk(this.log, this.incomingSnapshot, this.id, this.term, m);
+        if (reply) this.send(reply);
         return;
+      }
       case 'TimeoutNow':
         // The leader of this term hands over: campaign at once, skipping
         // pre-vote and the voters' lease (only that leader sends TimeoutNow).
@@ -510,6 +570,7 @@ export class RaftNode {
       case 'RequestVoteResponse':
       case 'AppendEntriesResponse':
       case 'HeartbeatResponse':
+      case 'InstallSnapshotResponse':
       case 'ReadIndex':
         return;
     }

@@ -31,6 +31,16 @@ export interface RaftConfig {
   readonly maxEntriesPerMessage?: number;
   /** max approximate bytes of entries per AppendEntries (always at least one entry) */
   readonly maxBytesPerMessage?: number;
+  /** bytes of snapshot per InstallSnapshot chunk (default 1 MiB) */
+  readonly snapshotChunkBytes?: number;
+  /**
+   * unacknowledged snapshot chunks per follower (default 1: a follower takes
+   * chunks only in offset order, and a transport that runs requests in
+   * parallel reorders them, so a wider window mostly buys resends)
+   */
+  readonly maxInflightSnapshotChunks?: number;
+  /** a follower ignores a snapshot declared larger than this (default 1 GiB): its buffer is allocated up front */
+  readonly maxSnapshotBytes?: number;
 }
 
 export interface ResolvedRaftConfig {
@@ -44,6 +54,9 @@ export interface ResolvedRaftConfig {
   readonly maxInflightMessages: number;
   readonly maxEntriesPerMessage: number;
   readonly maxBytesPerMessage: number;
+  readonly snapshotChunkBytes: number;
+  readonly maxInflightSnapshotChunks: number;
+  readonly maxSnapshotBytes: number;
   /** majority of voters */
   readonly quorum: number;
 }
@@ -65,6 +78,9 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     maxInflightMessages: c.maxInflightMessages ?? 64,
     maxEntriesPerMessage: c.maxEntriesPerMessage ?? 512,
     maxBytesPerMessage: c.maxBytesPerMessage ?? 1024 * 1024,
+    snapshotChunkBytes: c.snapshotChunkBytes ?? 1024 * 1024,
+    maxInflightSnapshotChunks: c.maxInflightSnapshotChunks ?? 1,
+    maxSnapshotBytes: c.maxSnapshotBytes ?? 1024 * 1024 * 1024,
     quorum: Math.floor(voters.length / 2) + 1,
   };
   const positive: (keyof ResolvedRaftConfig)[] = [
@@ -73,6 +89,9 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     'maxInflightMessages',
     'maxEntriesPerMessage',
     'maxBytesPerMessage',
+    'snapshotChunkBytes',
+    'maxInflightSnapshotChunks',
+    'maxSnapshotBytes',
   ];
   for (const k of positive) {
     const v = resolved[k] as number;

@@ -1,4 +1,4 @@
-import type { LogEntry, NodeId, Snapshot } from './raft.types';
+import type { LogEntry, NodeId } from './raft.types';
 
 /**
  * The messages nodes exchange. Every message carries the sender's term; the
@@ -55,7 +55,7 @@ export interface AppendEntriesRequest extends Envelope {
  * On failure `index` is the rejected prevLogIndex and (hintIndex, hintTerm)
  * name the follower's last entry at or before it whose term is <= the
  * leader's prevLogTerm — the fast-backtracking hint of §5.3.
- * Also the reply to InstallSnapshot (success, index = last index after install).
+ * Also the reply to a snapshot's last chunk (success, index = last index after install).
  */
 export interface AppendEntriesResponse extends Envelope {
   readonly type: 'AppendEntriesResponse';
@@ -83,10 +83,32 @@ export interface HeartbeatResponse extends Envelope {
   readonly context: string | null;
 }
 
-/** Figure 13, sent in one piece (offset 0, done = true): our snapshots are small. */
+/**
+ * Figure 13: one chunk of the leader's snapshot at (snapshotIndex,
+ * snapshotTerm), bytes [offset, offset + data.length) of `size`; `done` on
+ * the last. The reply to a chunk is InstallSnapshotResponse; to the last one
+ * (once installed), or to a snapshot the follower no longer needs, an
+ * AppendEntriesResponse naming the index its log now matches up to.
+ */
 export interface InstallSnapshotRequest extends Envelope {
   readonly type: 'InstallSnapshot';
-  readonly snapshot: Snapshot;
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  readonly size: number;
+  readonly offset: number;
+  readonly data: Uint8Array;
+  readonly done: boolean;
+}
+
+/**
+ * The follower holds bytes [0, offset) of that snapshot: the leader goes on
+ * from there. An offset below what the leader sent reports a lost or
+ * reordered chunk (0: start over, e.g. a chunk of a transfer it had dropped).
+ */
+export interface InstallSnapshotResponse extends Envelope {
+  readonly type: 'InstallSnapshotResponse';
+  readonly snapshotIndex: number;
+  readonly offset: number;
 }
 
 /** Leadership transfer (§3.10): "start an election now, skipping pre-vote". */
@@ -116,6 +138,7 @@ export type RaftMessage =
   | HeartbeatRequest
   | HeartbeatResponse
   | InstallSnapshotRequest
+  | InstallSnapshotResponse
   | TimeoutNowRequest
   | ReadIndexRequest
   | ReadIndexResponse;

@@ -3,9 +3,11 @@ import type { HardState, LogEntry, ReadState, Snapshot, SoftState } from './raft
 
 /**
  * One batch of work the node hands its host. Invariant: the host persists
- * `snapshot`, `entries` and `hardState` (fsync) before sending any of
- * `messages`, which may promise them (a vote, an acknowledgement); it then
- * restores `snapshot` and applies `committedEntries`, and calls advance().
+ * `snapshot`, `entries` and `hardState` (fsync, in Ready order) before sending
+ * any of `messages`, which may promise them (a vote, an acknowledgement), and
+ * then reports persisted(rd); `earlyMessages` (a leader's replication) may
+ * leave at once. It restores `snapshot`, applies `committedEntries` (already
+ * durable here) and calls advance() without waiting for the write.
  */
 export interface Ready {
   /** role/leader/term changed (observability; nothing to persist) */
@@ -16,7 +18,9 @@ export interface Ready {
   readonly snapshot?: Snapshot;
   /** persist: append, discarding any stored entry at or after entries[0].index */
   readonly entries: readonly LogEntry[];
-  /** send, only after the above is durable */
+  /** send now, in parallel with the write (a leader's AppendEntries, heartbeats, snapshots) */
+  readonly earlyMessages: readonly RaftMessage[];
+  /** send only after the above (and every earlier Ready) is durable */
   readonly messages: readonly RaftMessage[];
   /** apply in order (after restoring `snapshot`, if any) */
   readonly committedEntries: readonly LogEntry[];

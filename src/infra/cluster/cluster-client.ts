@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Dispatcher, Pool } from 'undici';
 import { ClusterAuth } from './cluster-auth';
 
 export interface ClusterResponse<T> {
@@ -32,21 +32,8 @@ export class ClusterClient {
     payload: unknown,
     timeoutMs = this.options.timeoutMs,
   ): Promise<ClusterResponse<T>> {
-    if (this.closed) throw new Error('cluster client closed');
     const body = Buffer.from(JSON.stringify(payload));
-    const headers = {
-      'content-type': 'application/json',
-      ...this.auth.sign('POST', path, body),
-    };
-    const res = await this.pool(peer).request({
-      method: 'POST',
-      path,
-      body,
-      headers,
-      signal: AbortSignal.timeout(timeoutMs),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    const res = await this.signedPost(peer, path, body, 'application/json', timeoutMs);
     const text = await res.body.text();
     let parsed: unknown = null;
     if (text.length > 0) {
@@ -57,6 +44,54 @@ export class ClusterClient {
       }
     }
     return { status: res.statusCode, body: parsed as T };
+  }
+
+  /**
+   * A signed POST of raw bytes (application/octet-stream) over the peer's
+   * keep-alive pool. A non-empty answer must be signed by that very peer for
+   * `replyPath` (signReply): it is returned only once its signature, binding
+   * and digest check out, else the call fails.
+   */
+  async postBytes(
+    peer: string,
+    path: string,
+    body: Buffer,
+    timeoutMs = this.options.timeoutMs,
+    replyPath = `${path}#reply`,
+  ): Promise<{ status: number; reply: Buffer | null }> {
+    const res = await this.signedPost(peer, path, body, 'application/octet-stream', timeoutMs);
+    const reply = Buffer.from(await res.body.arrayBuffer());
+    if (res.statusCode >= 300 || reply.length === 0) return { status: res.statusCode, reply: null };
+    const v = this.auth.verify('POST', replyPath, reply, res.headers);
+    if (!v.ok) throw new Error(`reply from ${peer} not authenticated: ${v.reason}`);
+    if (!v.bound || v.address !== peer)
+      throw new Error(`reply from ${peer} is signed by ${v.nodeId}, not by that node`);
+    return { status: res.statusCode, reply };
+  }
+
+  /** One POST of `body`, signed for `peer`, over its keep-alive pool, bounded by `timeoutMs`. */
+  private signedPost(
+    peer: string,
+    path: string,
+    body: Buffer,
+    contentType: string,
+    timeoutMs: number,
+  ): Promise<Dispatcher.ResponseData> {
+    if (this.closed) throw new Error('cluster client closed');
+    return this.pool(peer).request({
+      method: 'POST',
+      path,
+      body,
+      headers: { 'content-type': contentType, ...this.auth.sign('POST', path, body, peer) },
+      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  }
+
+  /** Headers that authenticate `body` as this node's answer to `peer` (see postBytes). */
+  signReply(peer: string, replyPath: string, body: Buffer): Record<string, string> {
+    return this.auth.sign('POST', replyPath, body, peer);
   }
 
   async close(): Promise<void> {

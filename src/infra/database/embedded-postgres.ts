@@ -1,7 +1,11 @@
 // Embedded PostgreSQL for single-node runs: PGlite persisted under <dataDir>/pglite, served over the
-// wire protocol on 127.0.0.1 so Prisma and the migrator use the same `pg` code path as a real server.
-// stop() closes the socket server, then the database, so everything committed survives a restart.
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+// wire protocol on a Unix socket so Prisma and the migrator use the same `pg` code path as a real
+// server. The socket lives in a 0700 directory of this process's user: PGlite has no passwords, so
+// a TCP port (even on 127.0.0.1) would hand the database to every local user and every process that
+// can be tricked into connecting. stop() closes the socket server, then the database, so everything
+// committed survives a restart.
+import { chmod, mkdir, mkdtemp, open, readFile, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -17,7 +21,7 @@ import { Worker } from 'node:worker_threads';
  *    another connection's statement bound to its own parameters;
  *  - session state (SET, prepared statements, advisory locks) is shared.
  * We therefore keep the server at one connection (a second one is dropped,
- * which `pg` reports as "Connection terminated unexpectedly" or ECONNRESET) and every client
+ * which `pg` reports as "Connection terminated unexpectedly", ECONNRESET or EPIPE) and every client
  * must respect it: the Prisma pool has max 1 with idle reaping off (a reap racing
  * a reconnect would hit the limit), and the migrator closes its connection
  * before Prisma opens its own.
@@ -27,8 +31,10 @@ export const EMBEDDED_MAX_CONNECTIONS = 1;
 const STOP_TIMEOUT_MS = 15_000;
 
 export interface EmbeddedPostgres {
-  /** postgresql://postgres@127.0.0.1:<port>/postgres */
+  /** postgresql://postgres@localhost/postgres?host=<socket directory> (a Unix socket, no TCP) */
   readonly url: string;
+  /** the directory holding the socket file `.s.PGSQL.5432` (mode 0700) */
+  readonly socketDir: string;
   /** the PGlite data directory, <dataDir>/pglite */
   readonly pgdataDir: string;
   stop(): Promise<void>;
@@ -65,10 +71,9 @@ const describe = (e) => ({ message: String((e && e.message) || e), stack: e && e
 async function start() {
   db = await PGlite.create(workerData.pgdataDir);
   server = new PGLiteSocketServer({
-    db, host: '127.0.0.1', port: 0, maxConnections: workerData.maxConnections,
+    db, path: workerData.socketFile, maxConnections: workerData.maxConnections,
   });
   await server.start();
-  return server.getServerConn();
 }
 async function stop() {
   try { if (server) await server.stop(); }
@@ -80,14 +85,13 @@ parentPort.on('message', (msg) => {
   stop().then(() => finish({ type: 'stopped' }), (e) => finish({ type: 'stopped', error: describe(e) }));
 });
 start().then(
-  (conn) => parentPort.postMessage({ type: 'ready', conn }),
+  () => parentPort.postMessage({ type: 'ready' }),
   (e) => stop().catch(() => {}).then(() => finish({ type: 'failed', error: describe(e) })),
 );
 `;
 
 type WorkerMessage =
-  | { type: 'ready'; conn: string }
-  | { type: 'failed' | 'stopped'; error?: { message: string; stack?: string } };
+  { type: 'ready' } | { type: 'failed' | 'stopped'; error?: { message: string; stack?: string } };
 
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
@@ -96,18 +100,27 @@ export async function startEmbeddedPostgres(
   const pgdataDir = path.join(root, 'pglite');
   await mkdir(pgdataDir, { recursive: true });
   const releaseLock = await lockDataDir(path.join(root, 'pglite.lock'));
+  let socketDir: string | null = null;
   try {
-    const { worker, conn } = await startWorker(pgdataDir);
+    socketDir = await privateSocketDir(root);
+    const socketFile = path.join(socketDir, SOCKET_NAME);
+    await unlink(socketFile).catch(() => undefined); // a crash leaves the old socket file behind
+    const { worker } = await startWorker(pgdataDir, socketFile);
     let stopping = false;
     worker.on('exit', (code) => {
       if (!stopping) options.onCrash?.(new EmbeddedPostgresError(`PGlite thread exited (${code})`));
     });
+    const dir = socketDir;
     const stop = async () => {
       stopping = true;
-      await stopWorker(worker).finally(releaseLock);
+      await stopWorker(worker)
+        .finally(() => removeSocketDir(root, dir))
+        .finally(releaseLock);
     };
-    return { url: `postgresql://postgres@${conn}/postgres`, pgdataDir, stop: once(stop) };
+    const url = `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(dir)}`;
+    return { url, socketDir: dir, pgdataDir, stop: once(stop) };
   } catch (e) {
+    if (socketDir) await removeSocketDir(root, socketDir);
     await releaseLock();
     throw new EmbeddedPostgresError(`cannot start embedded PostgreSQL in ${pgdataDir}`, {
       cause: e,
@@ -115,11 +128,36 @@ export async function startEmbeddedPostgres(
   }
 }
 
-function startWorker(pgdataDir: string): Promise<{ worker: Worker; conn: string }> {
+/** libpq's socket file name for port 5432, which is what `pg` dials in `host=<dir>`. */
+const SOCKET_NAME = '.s.PGSQL.5432';
+/** sun_path holds 108 bytes on Linux; keep a margin */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * <dataDir>/run, or a fresh directory under the system temp dir when that path would be too long
+ * for a Unix socket. Either way mode 0700: only this user can reach the socket.
+ */
+async function privateSocketDir(root: string): Promise<string> {
+  const inData = path.join(root, 'run');
+  if (path.join(inData, SOCKET_NAME).length <= MAX_SOCKET_PATH) {
+    await mkdir(inData, { recursive: true, mode: 0o700 });
+    await chmod(inData, 0o700);
+    return inData;
+  }
+  return mkdtemp(path.join(tmpdir(), 'uptime-pg-')); // mkdtemp creates it 0700
+}
+
+async function removeSocketDir(root: string, dir: string): Promise<void> {
+  if (dir === path.join(root, 'run')) await unlink(path.join(dir, SOCKET_NAME)).catch(() => {});
+  else await rm(dir, { recursive: true, force: true }).catch(() => {});
+}
+
+function startWorker(pgdataDir: string, socketFile: string): Promise<{ worker: Worker }> {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
       pgdataDir,
+      socketFile,
       maxConnections: EMBEDDED_MAX_CONNECTIONS,
       pglitePath: require.resolve('@electric-sql/pglite'),
       socketPath: require.resolve('@electric-sql/pglite-socket'),
@@ -129,7 +167,7 @@ function startWorker(pgdataDir: string): Promise<{ worker: Worker; conn: string 
   worker.on('error', () => undefined);
   return new Promise((resolve, reject) => {
     const onMessage = (m: WorkerMessage) => {
-      if (m.type === 'ready') settle(() => resolve({ worker, conn: m.conn }));
+      if (m.type === 'ready') settle(() => resolve({ worker }));
       if (m.type === 'failed') settle(() => reject(workerError(m.error)));
     };
     const onError = (e: Error) => settle(() => reject(e));

@@ -26,6 +26,8 @@ export interface IncomingEvent {
 }
 
 export type EventHandler = (event: IncomingEvent) => Promise<void>;
+/** One fetch's events of one partition, in offset order. */
+export type BatchEventHandler = (events: IncomingEvent[]) => Promise<void>;
 
 export interface Subscription {
   stop(): Promise<void>;
@@ -52,6 +54,19 @@ export abstract class EventBus {
     options: SubscribeOptions,
     handler: EventHandler,
   ): Promise<Subscription>;
+  /**
+   * Like subscribe, but hands over what the broker fetched together (one partition's
+   * batch, in offset order): all of it is acknowledged once the handler resolves, none
+   * of it if the handler throws (then the batch is delivered again). An adapter without
+   * fetch batches delivers one event per call.
+   */
+  subscribeBatch(
+    topic: TopicKey,
+    options: SubscribeOptions,
+    handler: BatchEventHandler,
+  ): Promise<Subscription> {
+    return this.subscribe(topic, options, (event) => handler([event]));
+  }
   abstract health(): Promise<BusHealth>;
   /** Stops consumers, flushes producers. Idempotent. */
   abstract close(): Promise<void>;

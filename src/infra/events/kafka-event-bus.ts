@@ -9,6 +9,7 @@ import {
   Admin,
   Consumer,
   ConsumerCrashEvent,
+  EachBatchPayload,
   EachMessagePayload,
   IHeaders,
   Kafka,
@@ -22,6 +23,7 @@ import {
   Producer,
 } from 'kafkajs';
 import {
+  BatchEventHandler,
   BusHealth,
   EventBus,
   EventHandler,
@@ -177,10 +179,19 @@ export class KafkaEventBus extends EventBus {
     return run;
   }
 
-  async subscribe(
+  subscribe(
     topic: TopicKey,
     options: SubscribeOptions,
     handler: EventHandler,
+  ): Promise<Subscription> {
+    return this.open(topic, options, handler);
+  }
+
+  private async open(
+    topic: TopicKey,
+    options: SubscribeOptions,
+    handler: EventHandler,
+    batchHandler?: BatchEventHandler,
   ): Promise<Subscription> {
     if (this.closing) throw new Error('event bus is closed');
     await this.topicsEnsuredOnce();
@@ -193,6 +204,7 @@ export class KafkaEventBus extends EventBus {
       options,
       handler,
       (s) => this.subscriptions.delete(s),
+      batchHandler,
     );
     this.subscriptions.add(sub);
     try {
@@ -202,6 +214,15 @@ export class KafkaEventBus extends EventBus {
       throw err;
     }
     return sub;
+  }
+
+  /** kafkajs eachBatch: one handler call per fetched partition batch, offsets committed after it. */
+  override subscribeBatch(
+    topic: TopicKey,
+    options: SubscribeOptions,
+    handler: BatchEventHandler,
+  ): Promise<Subscription> {
+    return this.open(topic, options, (event) => handler([event]), handler);
   }
 
   async health(): Promise<BusHealth> {
@@ -368,6 +389,8 @@ class KafkaSubscription implements Subscription {
     private readonly options: SubscribeOptions,
     private readonly handler: EventHandler,
     private readonly onStopped: (s: KafkaSubscription) => void,
+    /** set: the subscription consumes per fetched batch (eachBatch) */
+    private readonly batchHandler?: BatchEventHandler,
   ) {}
 
   /** Resolves once the member joined its group and took a position (or the wait ran out). */
@@ -396,10 +419,15 @@ class KafkaSubscription implements Subscription {
       topics: [this.topicName],
       fromBeginning: this.options.fromBeginning ?? false,
     });
-    await consumer.run({
-      partitionsConsumedConcurrently: 1,
-      eachMessage: (payload) => this.onMessage(payload),
-    });
+    await consumer.run(
+      this.batchHandler
+        ? {
+            partitionsConsumedConcurrently: 1,
+            eachBatchAutoResolve: false,
+            eachBatch: (payload) => this.onBatch(payload),
+          }
+        : { partitionsConsumedConcurrently: 1, eachMessage: (payload) => this.onMessage(payload) },
+    );
     // stop() may have run while this (re)start was connecting; it must not leave a live member.
     if (this.stopping) {
       await consumer.disconnect();
@@ -434,6 +462,34 @@ class KafkaSubscription implements Subscription {
       }
     })();
     return this.stopped;
+  }
+
+  /** A whole fetched batch, retried as one until the handler succeeds; then its offsets commit. */
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, resolveOffset, commitOffsetsIfNecessary, isRunning, isStale } =
+      payload;
+    if (batch.messages.length === 0) return;
+    const events = batch.messages.map((m) => this.decode(batch.partition, m));
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new SubscriptionStopped();
+      // A rebalance took the partition: leave the batch unresolved for its new owner.
+      if (!isRunning() || isStale()) return;
+      try {
+        await this.batchHandler!(events);
+        this.restarts = 0;
+        break;
+      } catch (err) {
+        const { initialMs, maxMs } = this.settings.handlerRetry;
+        const delay = backoff(attempt, initialMs, maxMs);
+        this.logger.warn(
+          `batch handler for ${this.topicName}[${batch.partition}]@${batch.firstOffset()}..${batch.lastOffset()} in group ${this.options.group} failed (attempt ${attempt}), redelivering in ${delay} ms: ${errorText(err)}`,
+        );
+        await this.pauseWithHeartbeats(delay, heartbeat);
+      }
+    }
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    await heartbeat();
   }
 
   private async onMessage({ partition, message, heartbeat }: EachMessagePayload): Promise<void> {

@@ -8,14 +8,14 @@ import type { OutgoingMail } from '@/infra/mail/mail-sender';
 import type { AlertKind, HealthAlertV1 } from './alert-events';
 import type { AlertRecipient } from './alert.repository';
 
-const HEADLINE: Record<AlertKind, (region: string | null) => string> = {
+export const HEADLINE: Record<AlertKind, (region: string | null) => string> = {
   DOWN: () => 'is DOWN',
   RECOVERED: () => 'is back UP',
   REGION_DOWN: (r) => `is unreachable from ${r}`,
   REGION_RECOVERED: (r) => `is reachable again from ${r}`,
 };
 
-const VERDICT: Record<AlertKind, string> = {
+export const VERDICT: Record<AlertKind, string> = {
   DOWN: 'DOWN (a quorum of validators could not reach it)',
   RECOVERED: 'UP (a quorum of validators reach it again)',
   REGION_DOWN: 'DOWN in one region, UP globally',

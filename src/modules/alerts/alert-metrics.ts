@@ -3,10 +3,9 @@
  * merge it), mirrored in a plain snapshot for logs and tests. Never on a hot path.
  */
 import { Counter, Registry } from 'prom-client';
-import type { DeliveryChannel } from './alert-delivery.repository';
 
 /** What became of one consumed health-alerts message. */
-export type ConsumeOutcome = 'handled' | 'poison' | 'stale' | 'site-gone';
+export type ConsumeOutcome = 'handled' | 'held' | 'poison' | 'stale' | 'site-gone';
 /** What became of one delivery attempt. */
 export type AttemptOutcome = 'sent' | 'already-sent' | 'busy' | 'retry' | 'failed' | 'gave-up';
 
@@ -36,7 +35,8 @@ export class AlertMetrics {
     this.bump(`consumed.${outcome}`);
   }
 
-  attempted(channel: DeliveryChannel, outcome: AttemptOutcome): void {
+  /** channel: EMAIL, WEBSOCKET, NOTIFY (every notification channel) or a channel type (SLACK, …) */
+  attempted(channel: string, outcome: AttemptOutcome): void {
     this.attempts.inc({ channel, outcome });
     this.bump(`${channel}.${outcome}`);
   }

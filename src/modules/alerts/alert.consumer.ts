@@ -7,6 +7,9 @@
  */
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Prisma } from '@/generated/prisma/client';
+import type { PendingNotify } from '@/modules/notifications/delivery/notify-delivery.repository';
+import { NotifyFanout } from '@/modules/notifications/delivery/notify-fanout';
+import { ReleasedAlertSink } from '@/modules/notifications/maintenance/maintenance-releaser';
 import { HealthAlertV1, isRegionKind, parseHealthAlert } from './alert-events';
 import { AlertDeliverer } from './alert-deliverer';
 import { AlertDeliveryRepository, DeliveryChannel } from './alert-delivery.repository';
@@ -32,8 +35,18 @@ export class AlertConsumerStopping extends Error {
 /** Non-transient errors get this many tries before the message is skipped as poison. */
 const MAX_TRIES_NON_TRANSIENT = 5;
 
+interface Prepared {
+  stored: StoredAlert;
+  recipient: AlertRecipient;
+  channels: DeliveryChannel[];
+  /** notification-channel rows still pending */
+  notify: PendingNotify[];
+  /** a maintenance window holds it: recorded, not delivered */
+  held: boolean;
+}
+
 @Injectable()
-export class AlertConsumer implements OnModuleDestroy {
+export class AlertConsumer extends ReleasedAlertSink implements OnModuleDestroy {
   private readonly log = new Logger('AlertConsumer');
   private stopping = false;
   private readonly sleepers = new Set<() => void>();
@@ -44,7 +57,10 @@ export class AlertConsumer implements OnModuleDestroy {
     private readonly deliverer: AlertDeliverer,
     private readonly timings: AlertsTimings,
     private readonly metrics: AlertMetrics,
-  ) {}
+    private readonly notify: NotifyFanout,
+  ) {
+    super();
+  }
 
   onModuleDestroy(): void {
     this.stopping = true;
@@ -68,33 +84,61 @@ export class AlertConsumer implements OnModuleDestroy {
       this.log.warn(`alert ${parsed.value.dedupKey} not delivered: its site no longer exists`);
       return;
     }
-    if (prepared.channels.length === 0) {
+    if (prepared.held) {
+      this.metrics.consumedOne('held');
+      this.log.log(
+        `alert ${prepared.stored.id} (${parsed.value.kind}) held: its site is in maintenance`,
+      );
+      return;
+    }
+    if (prepared.channels.length === 0 && prepared.notify.length === 0) {
       this.metrics.consumedOne('stale');
       this.log.warn(`alert ${prepared.stored.id} from ${parsed.value.at} is too old to deliver`);
       return;
     }
-    for (const channel of prepared.channels) {
-      try {
-        await this.deliverer.deliver(prepared.stored, channel, prepared.recipient);
-      } catch (err) {
-        // The row is recorded; its lease (or backoff) hands it to the sweeper.
-        this.log.warn(`${channel} of alert ${prepared.stored.id} left to retry: ${errorText(err)}`);
-      }
-    }
+    await this.deliverAll(prepared);
     this.metrics.consumedOne('handled');
   }
 
-  private async prepare(alert: HealthAlertV1): Promise<{
-    stored: StoredAlert;
-    recipient: AlertRecipient;
-    channels: DeliveryChannel[];
-  } | null> {
+  /** A held alert whose maintenance window ended with nothing newer: delivered now, once. */
+  async deliverReleased(alertId: string): Promise<void> {
+    const stored = await this.alerts.findById(alertId);
+    const recipient = stored && (await this.alerts.findRecipient(stored.payload.siteId));
+    if (!stored || !recipient) return;
+    // Its age counts from the release: the e-mail and the channels still go out; the WebSocket
+    // message only if the verdict is recent (it is a live status, not a record).
+    const channels = channelsFor(stored.payload, Date.now(), this.timings);
+    const wanted: DeliveryChannel[] = channels.includes('EMAIL') ? channels : ['EMAIL'];
+    await this.deliveries.ensure(stored.id, wanted);
+    const notify = await this.notify.prepare(stored, { ignoreAge: true });
+    await this.deliverAll({ stored, recipient, channels: wanted, notify, held: false });
+  }
+
+  /** E-mail and WebSocket in turn, notification channels in their lanes meanwhile. */
+  private async deliverAll(p: Prepared): Promise<void> {
+    const notified = this.notify.dispatch(p.notify);
+    for (const channel of p.channels) {
+      try {
+        await this.deliverer.deliver(p.stored, channel, p.recipient);
+      } catch (err) {
+        // The row is recorded; its lease (or backoff) hands it to the sweeper.
+        this.log.warn(`${channel} of alert ${p.stored.id} left to retry: ${errorText(err)}`);
+      }
+    }
+    await notified;
+  }
+
+  private async prepare(alert: HealthAlertV1): Promise<Prepared | null> {
     const recorded = await this.alerts.record(alert);
     if (!recorded) return null;
     const { stored, to: recipient } = recorded;
+    if (await this.notify.holdIfInMaintenance(stored)) {
+      return { stored, recipient, channels: [], notify: [], held: true };
+    }
     const channels = channelsFor(stored.payload, Date.now(), this.timings);
     await this.deliveries.ensure(stored.id, channels);
-    return { stored, recipient, channels };
+    const notify = await this.notify.prepare(stored);
+    return { stored, recipient, channels, notify, held: false };
   }
 
   /**

@@ -1,12 +1,28 @@
 /**
  * The alert service: consumes health-alerts (Kafka consumer group through the microservices
  * transport, or the in-process bus in embedded mode), e-mails the site owner and messages the
- * owner's WebSocket room, once per alert and channel. Inside a validator (role "node") it also
+ * owner's WebSocket room, and notifies the channels the owner configured (webhook, Slack, Discord,
+ * Telegram, PagerDuty, Mattermost), once per alert and channel. Inside a validator (role "node") it also
  * offers AlertPublisher and publishes the validator-status heartbeat.
  */
 import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import type { AppConfig } from '@/config/app-config';
 import { MailModule } from '@/infra/mail/mail.module';
+import { NotifyDeliverer } from '@/modules/notifications/delivery/notify-deliverer';
+import { NotifyDeliveryRepository } from '@/modules/notifications/delivery/notify-delivery.repository';
+import { NotifyFanout } from '@/modules/notifications/delivery/notify-fanout';
+import { NotifyJobs } from '@/modules/notifications/delivery/notify-jobs';
+import { NotifyLanes } from '@/modules/notifications/delivery/notify-lanes';
+import { NotifySweeper } from '@/modules/notifications/delivery/notify-sweeper';
+import { ReminderJob } from '@/modules/notifications/delivery/reminder.job';
+import { AlertHoldRepository } from '@/modules/notifications/maintenance/alert-hold.repository';
+import {
+  MaintenanceReleaser,
+  ReleasedAlertSink,
+} from '@/modules/notifications/maintenance/maintenance-releaser';
+import { MaintenanceRepository } from '@/modules/notifications/maintenance/maintenance.repository';
+import { NotifyTransportModule } from '@/modules/notifications/notify-transport.module';
 import { RealtimeModule } from '@/modules/realtime/realtime.module';
 import { AlertBusSubscription } from './alert-bus.subscription';
 import { AlertDeliverer } from './alert-deliverer';
@@ -57,6 +73,18 @@ export class AlertsModule {
       AlertPublisher,
       { provide: AlertMetrics, useValue: new AlertMetrics() },
       { provide: AlertsTimings, useValue: AlertsTimings.with(options.timings) },
+      // Notification channels (webhook, Slack, …): per-channel lanes, sweeper, reminders, maintenance.
+      NotifyDeliveryRepository,
+      NotifyDeliverer,
+      NotifyLanes,
+      NotifySweeper,
+      NotifyFanout,
+      ReminderJob,
+      AlertHoldRepository,
+      MaintenanceRepository,
+      MaintenanceReleaser,
+      { provide: ReleasedAlertSink, useExisting: AlertConsumer },
+      NotifyJobs,
       // Shared PostgreSQL: NOTIFY reaches every node. Embedded: this node is the only one.
       { provide: AlertRoomChannel, useClass: sharedDb ? NotifyRoomChannel : LocalRoomChannel },
     ];
@@ -74,12 +102,21 @@ export class AlertsModule {
       module: AlertsModule,
       imports: [
         MailModule.forRoot(config),
+        ScheduleModule.forRoot(),
+        NotifyTransportModule,
         ...(node && !sharedDb ? [RealtimeModule] : []),
         ...(node && progress?.imports ? progress.imports : []),
       ],
       controllers: kafka ? [alertsKafkaController(config.kafka.topics.healthAlerts)] : [],
       providers,
-      exports: [AlertPublisher, AlertMetrics, DeliverySweeper],
+      exports: [
+        AlertPublisher,
+        AlertMetrics,
+        DeliverySweeper,
+        NotifySweeper,
+        ReminderJob,
+        MaintenanceReleaser,
+      ],
     };
   }
 }

@@ -19,6 +19,23 @@ export class AlertsTimings {
     EMAIL: 24 * 3_600_000,
     WEBSOCKET: 15 * 60_000,
   };
+  /** notification channels: backoff cap after a 4xx (a misconfigured channel is retried slowly) */
+  notifyClientRetryMaxMs = 300_000;
+  /** notification deliveries still PENDING after this are given up (FAILED) */
+  notifyMaxAgeMs = 24 * 3_600_000;
+  /** how often each instance looks for notification deliveries due for another attempt */
+  notifySweepEveryMs = 1_000;
+  /**
+   * how long the consumer waits for the first attempts of healthy channels before moving on. 0:
+   * never. The delivery rows are written before the lanes get them, so waiting buys no safety,
+   * and a channel that starts hanging (healthy until its first timeout) would hold up every
+   * later alert of every site behind it.
+   */
+  notifyInlineBudgetMs = 0;
+  /** notification attempts in flight at once per instance (one at a time per channel) */
+  notifyConcurrency = 32;
+  /** how often reminders and maintenance-window releases are looked for */
+  notifyJobsEveryMs = 10_000;
   /** how long the consumer keeps trying to record a sent e-mail before leaving it to the lease */
   recordSentBudgetMs = 60_000;
   /** cap of the consumer's backoff while the database is unreachable */

@@ -9,7 +9,7 @@ import { errorBodySchema } from '@/common/error-body';
 
 export class ErrorBodyDto extends createZodDto(errorBodySchema) {}
 
-type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 422 | 429;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503;
 
 /** Documents each listed status with its meaning and the error body. */
 export function ApiErrors(

@@ -1,10 +1,18 @@
-import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { ApiErrors, BODY_ERRORS } from './api-errors';
 import { AuthService, AuthUser } from './auth.service';
-import { LoginDto, SignupDto, TokenDto, UserDto } from './auth.dto';
+import {
+  ChangePasswordDto,
+  DeleteAccountDto,
+  LoginDto,
+  SignupDto,
+  TokenDto,
+  UserDto,
+} from './auth.dto';
 import { Authenticated, CurrentUser } from './current-user.decorator';
+import { SessionOnly } from './session-only.decorator';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -12,12 +20,20 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('signup')
-  @ApiOperation({ summary: 'Create an account' })
-  @ApiErrors({ ...BODY_ERRORS, 409: 'e-mail already registered (CONFLICT)' })
+  @ApiOperation({
+    summary: 'Create an account',
+    description:
+      'Answers 201 in the same shape whether or not the e-mail is registered, so the answer ' +
+      'does not reveal who has an account; a taken e-mail keeps its account and password ' +
+      '(the returned id then names no account). Limited per IP.',
+  })
+  @ApiErrors({
+    ...BODY_ERRORS,
+    429: 'too many sign-ups from this IP, or password hashing saturated (RATE_LIMITED)',
+  })
   @ZodResponse({ status: 201, type: UserDto })
-  async signup(@Body() body: SignupDto) {
-    const user = await this.auth.signup(body.email, body.password);
-    return this.present(await this.auth.me(user.id));
+  async signup(@Body() body: SignupDto, @Ip() ip: string) {
+    return this.present(await this.auth.signup(body.email, body.password, ip));
   }
 
   @Post('login')
@@ -26,7 +42,7 @@ export class AuthController {
   @ApiErrors({
     ...BODY_ERRORS,
     401: 'wrong e-mail or password (the same answer for both)',
-    429: 'too many attempts from this IP or for this account (RATE_LIMITED, Retry-After set)',
+    429: 'too many attempts from this IP, or for this account from this IP (RATE_LIMITED, Retry-After set; the delay doubles per failure)',
   })
   @ZodResponse({ status: 200, type: TokenDto })
   login(@Body() body: LoginDto, @Ip() ip: string) {
@@ -39,6 +55,51 @@ export class AuthController {
   @ZodResponse({ status: 200, type: UserDto })
   async me(@CurrentUser() user: AuthUser) {
     return this.present(await this.auth.me(user.id));
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Authenticated()
+  @SessionOnly()
+  @ApiOperation({
+    summary: 'End every session of this account',
+    description:
+      'Revokes all tokens issued so far (REST, Socket.IO and /ws); other nodes refuse them within 2 s.',
+  })
+  @ApiResponse({ status: 204, description: 'logged out' })
+  async logout(@CurrentUser() user: AuthUser): Promise<void> {
+    await this.auth.logout(user.id);
+  }
+
+  @Post('password')
+  @HttpCode(200)
+  @Authenticated()
+  @SessionOnly()
+  @ApiOperation({
+    summary: 'Change the password',
+    description: 'Needs the current password. Revokes every other token; returns a new one.',
+  })
+  @ApiErrors({ ...BODY_ERRORS, 401: 'wrong current password, or a bad token (UNAUTHENTICATED)' })
+  @ZodResponse({ status: 200, type: TokenDto })
+  changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto) {
+    return this.auth.changePassword(user, body.currentPassword, body.newPassword);
+  }
+
+  @Delete('me')
+  @HttpCode(204)
+  @Authenticated()
+  @SessionOnly()
+  @ApiOperation({
+    summary: 'Delete this account with its sites, checks, decisions and alerts',
+    description: 'Needs the password in the body. Every token of the account stops working.',
+  })
+  @ApiErrors({ ...BODY_ERRORS, 401: 'wrong password, or a bad token (UNAUTHENTICATED)' })
+  @ApiResponse({ status: 204, description: 'deleted' })
+  async deleteAccount(
+    @CurrentUser() user: AuthUser,
+    @Body() body: DeleteAccountDto,
+  ): Promise<void> {
+    await this.auth.deleteAccount(user, body.password);
   }
 
   private present(u: { id: string; email: string; createdAt: Date }) {

@@ -20,6 +20,17 @@ export const loginSchema = z.strictObject({
 });
 export class LoginDto extends createZodDto(loginSchema) {}
 
+export const changePasswordSchema = z.strictObject({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: z.string().min(10, 'at least 10 characters').max(256, 'at most 256 characters'),
+});
+export class ChangePasswordDto extends createZodDto(changePasswordSchema) {}
+
+export const deleteAccountSchema = z.strictObject({
+  password: z.string().min(1).max(256).describe('the current password, to confirm'),
+});
+export class DeleteAccountDto extends createZodDto(deleteAccountSchema) {}
+
 export const tokenSchema = z.object({
   accessToken: z.string(),
   tokenType: z.literal('Bearer'),

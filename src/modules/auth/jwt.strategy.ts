@@ -10,6 +10,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 interface JwtPayload {
   sub?: unknown;
   email?: unknown;
+  /** the account's token version at issue; absent in tokens signed before versions (0) */
+  ver?: unknown;
 }
 
 /** Bearer tokens signed with JWT_SECRET (HS256 only); expiry always enforced. */
@@ -29,10 +31,19 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     });
   }
 
+  /** The token's claims; UserTokenGuard then checks the version against the account. */
   validate(payload: JwtPayload): AuthUser | false {
     if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') return false;
     // Ids are UUIDs; anything else could only come from a token we did not issue.
     if (!UUID.test(payload.sub)) return false;
-    return { id: payload.sub, email: payload.email };
+    const ver = payload.ver ?? 0;
+    if (typeof ver !== 'number' || !Number.isSafeInteger(ver)) return false;
+    const exp = (payload as { exp?: unknown }).exp;
+    return {
+      id: payload.sub,
+      email: payload.email,
+      tokenVersion: ver,
+      ...(typeof exp === 'number' ? { expiresAt: exp * 1000 } : {}),
+    };
   }
 }

@@ -1,12 +1,9 @@
 /**
- * A bounded, index-ordered memory of recent `decisions` apply results, kept on
- * every node so that a node that becomes leader can project what the previous
- * leader committed but may not have written to PostgreSQL yet.
+ * A bounded memory of this node's recent `decisions` apply results, for diagnostics
+ * only (GET /api/consensus/status/:siteId lists a site's recent entries). The projection
+ * does not read it: it rebuilds what it writes from the Raft log (core/pipeline).
  *
- * Bound: RING_CAPACITY entries (~10k decisions; at 1 decision per site and round
- * that is e.g. 100 sites x 100 rounds). A leader gap longer than that is not
- * projectable from memory; the projector logs the missing range as a warning.
- * Invariant: every `decisions` entry with index >= floor() is in the ring.
+ * Bound: RING_CAPACITY decisions (a DecisionBatch entry counts each of its decisions).
  */
 import type { SiteStatusApplyResult } from '@/core/consensus/site-status.machine';
 
@@ -18,50 +15,48 @@ export interface AppliedDecision {
   readonly result: SiteStatusApplyResult;
 }
 
+/** How many decisions an item holds (a DecisionBatch counts each of its decisions). */
+function weightOf(item: AppliedDecision): number {
+  return item.result.kind === 'batch' ? Math.max(1, item.result.results.length) : 1;
+}
+
 export class ApplyRing {
   private readonly items: AppliedDecision[] = [];
-  private floorIndex: number | null = null;
+  /** decisions held: the capacity bounds decisions, not entries */
+  private weight = 0;
 
   constructor(private readonly capacity = RING_CAPACITY) {}
 
-  /** Notes that entry `index` (of any state machine) was applied: fixes the floor on the first call. */
-  seen(index: number): void {
-    if (this.floorIndex === null) this.floorIndex = index;
-  }
-
   push(item: AppliedDecision): void {
-    this.seen(item.index);
     this.items.push(item);
-    if (this.items.length > this.capacity) {
+    this.weight += weightOf(item);
+    while (this.weight > this.capacity && this.items.length > 1) {
       const evicted = this.items.shift()!;
-      this.floorIndex = evicted.index + 1;
+      this.weight -= weightOf(evicted);
     }
   }
 
-  /** The lowest index from which the ring is complete (null before anything was applied). */
-  floor(): number | null {
-    return this.floorIndex;
-  }
-
-  /** The first item with index > after, if any. */
-  next(after: number): AppliedDecision | undefined {
-    let lo = 0;
-    let hi = this.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.items[mid].index <= after) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.items[lo];
-  }
-
-  /** The most recent `limit` items that concern `siteId`, oldest first. */
+  /**
+   * The most recent `limit` results that concern `siteId`, oldest first; a batch entry
+   * contributes its result for that site (same index and term).
+   */
   forSite(siteId: string, limit = 1_000): AppliedDecision[] {
     const out: AppliedDecision[] = [];
     for (let i = this.items.length - 1; i >= 0 && out.length < limit; i--) {
-      const r = this.items[i].result;
-      const id = r.kind === 'forgot' ? r.siteId : r.decision?.siteId;
-      if (id === siteId) out.push(this.items[i]);
+      const item = this.items[i];
+      const r = item.result;
+      if (r.kind === 'batch') {
+        for (let k = r.results.length - 1; k >= 0 && out.length < limit; k--)
+          if (r.results[k].decision?.siteId === siteId) out.push({ ...item, result: r.results[k] });
+        continue;
+      }
+      const hit =
+        r.kind === 'forgot'
+          ? r.siteId === siteId
+          : r.kind === 'schedule'
+            ? r.changed.includes(siteId)
+            : r.decision?.siteId === siteId;
+      if (hit) out.push(item);
     }
     return out.reverse();
   }

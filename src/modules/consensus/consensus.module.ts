@@ -10,13 +10,13 @@ import { VoteInbox } from './vote-inbox';
 
 @Module({
   providers: [
+    { provide: SiteStatusMachine, useFactory: () => new SiteStatusMachine() },
     {
       provide: TallyService,
-      useFactory: (c: AppConfig) => new TallyService(c),
-      inject: [AppConfig],
+      useFactory: (c: AppConfig, m: SiteStatusMachine) => new TallyService(c, m),
+      inject: [AppConfig, SiteStatusMachine],
     },
     { provide: VoteInbox, useExisting: TallyService },
-    { provide: SiteStatusMachine, useFactory: () => new SiteStatusMachine() },
   ],
   exports: [TallyService, VoteInbox, SiteStatusMachine],
 })

@@ -7,6 +7,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import type { Decision } from '@/core/consensus/decision';
+import { SiteStatusMachine } from '@/core/consensus/site-status.machine';
 import {
   RoundTally,
   type LiveRound,
@@ -23,6 +24,17 @@ export const MAX_TRACKED_SITES = 100_000;
 
 const systemClock: Clock = { now: () => Date.now() };
 
+/** What the hub must know of a site to time its rounds' deadlines. */
+export interface SiteTiming {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface TallyServiceStats extends RoundTallyStats {
+  /** votes for a deleted (forgotten) site, dropped before the tally */
+  forgottenVotes: number;
+}
+
 @Injectable()
 export class TallyService extends VoteInbox implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(TallyService.name);
@@ -30,25 +42,46 @@ export class TallyService extends VoteInbox implements OnApplicationBootstrap, O
   private readonly subject = new Subject<Decision>();
   private timer?: NodeJS.Timeout;
   private readonly tickMs: number;
+  private timings = new Map<string, SiteTiming>();
+  private forgottenVotes = 0;
 
   /** Every finalized decision, once, in finalization order. */
   readonly decisions$: Observable<Decision> = this.subject.asObservable();
 
-  constructor(config: AppConfig, clock: Clock = systemClock) {
+  constructor(
+    config: AppConfig,
+    private readonly machine: SiteStatusMachine = new SiteStatusMachine(),
+    clock: Clock = systemClock,
+  ) {
     super();
     const c = config.consensus;
     this.tally = new RoundTally(clock, {
       quorumThreshold: c.quorumThreshold,
       minVotes: c.minVotes,
       deadlineMs: c.tallyDeadlineMs,
+      fallbackTimeoutMs: config.ping.timeoutMs,
       maxOpenRounds: MAX_OPEN_ROUNDS,
       maxTrackedSites: MAX_TRACKED_SITES,
+      // Round start from the replicated schedule, timeout from the site list.
+      timingOf: (siteId, round) => {
+        const t = this.timings.get(siteId);
+        if (!t) return undefined;
+        return {
+          // the committed segment when there is one; the listed interval only before it
+          startsAt: this.machine.roundStart(siteId, round, t.intervalMs),
+          timeoutMs: t.timeoutMs,
+        };
+      },
     });
     // A deadline is honoured within tickMs; 250 ms at the default 5 s deadline.
     this.tickMs = Math.min(250, Math.max(20, Math.floor(c.tallyDeadlineMs / 20)));
   }
 
   override submit(vote: Vote): void {
+    if (this.machine.isForgotten(vote.siteId)) {
+      this.forgottenVotes++;
+      return;
+    }
     const r = this.tally.add(vote);
     if (r.decision) this.emit(r.decision);
   }
@@ -74,8 +107,13 @@ export class TallyService extends VoteInbox implements OnApplicationBootstrap, O
     return this.tally.live(siteId);
   }
 
-  stats(): RoundTallyStats {
-    return this.tally.stats();
+  /** The sites this node schedules, with their timeouts (the site source refreshes it). */
+  setSiteTimings(timings: ReadonlyMap<string, SiteTiming>): void {
+    this.timings = new Map(timings);
+  }
+
+  stats(): TallyServiceStats {
+    return { ...this.tally.stats(), forgottenVotes: this.forgottenVotes };
   }
 
   onApplicationBootstrap(): void {

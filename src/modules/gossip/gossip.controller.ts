@@ -6,7 +6,11 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { ClusterAuthGuard, type ClusterRequest } from '@/infra/cluster/cluster-auth.guard';
+import {
+  ClusterAuthGuard,
+  ClusterMembershipOnly,
+  type ClusterRequest,
+} from '@/infra/cluster/cluster-auth.guard';
 import { ApiErrors, ErrorBodyDto } from '@/modules/auth/api-errors';
 import { GossipPayloadDto, GossipReportDto, JoinDto, JoinResultDto } from './gossip.dto';
 import { GossipService } from './gossip.service';
@@ -44,13 +48,22 @@ export class GossipController {
 
   @Post('join')
   @HttpCode(200)
+  // Membership is enough: the claim is signed with the key it registers, and replacing
+  // a registered key needs the old key's proof or the operator's ALLOW_REKEY.
+  @ClusterMembershipOnly()
   @ApiOperation({
     summary: 'A validator registers its region, address and Ed25519 public key (node-to-node)',
     description:
-      'Only for the authenticated x-cluster-node itself, with the claim signed by the presented key.',
+      'Only for the authenticated x-cluster-node itself, with the claim signed by the presented key. ' +
+      'A validator already registered with another key is refused (403) unless the claim carries ' +
+      'rekeyProof (the new claim signed by the old key) or this node lists the id in ALLOW_REKEY.',
   })
   @ApiErrors({ ...CLUSTER_ERRORS, 401: `${CLUSTER_ERRORS[401]}, or a proof that does not verify` })
-  @ApiResponse({ status: 403, description: 'registering another node id', type: ErrorBodyDto })
+  @ApiResponse({
+    status: 403,
+    description: "registering another node id, another node's address, or a new key without proof",
+    type: ErrorBodyDto,
+  })
   @ZodResponse({ status: 200, type: JoinResultDto })
   async join(@Body() body: JoinDto, @Req() req: ClusterRequest) {
     return { outcome: await this.directory.join(body, req.clusterNode) };

@@ -14,6 +14,7 @@ import {
 } from '@/core/consensus/vote';
 import { GOSSIP_LIMITS } from '@/core/gossip/gossip-engine';
 import { REJECT_REASONS } from '@/core/gossip/gossip.types';
+import { MAX_PROOF_CHARS, PROOF_PATTERN } from './vote-batch.codec';
 
 const nodeId = z.string().regex(NODE_ID_PATTERN, 'expected 1-64 characters of [A-Za-z0-9._-]');
 const epochMs = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -35,6 +36,12 @@ export const voteSchema = z.strictObject({
   checkedAt: epochMs,
   /** absent or empty: counted as unsigned, not a 400 */
   signature: z.string().max(MAX_SIGNATURE_CHARS).optional(),
+  /** with a proof, the signature signs the validator's batch root (index.size.base64 siblings) */
+  proof: z
+    .string()
+    .max(MAX_PROOF_CHARS)
+    .regex(PROOF_PATTERN, 'expected index.size.base64 of the Merkle siblings')
+    .optional(),
 });
 
 export const gossipPayloadSchema = z.strictObject({
@@ -61,6 +68,11 @@ export const joinSchema = z.strictObject({
   address,
   at: epochMs,
   proof: z.string().length(88, 'expected a base64 Ed25519 signature'),
+  rekeyProof: z
+    .string()
+    .length(88, 'expected a base64 Ed25519 signature')
+    .optional()
+    .describe('replacing a registered key: this claim signed by the OLD key (uptime-rekey/v1)'),
 });
 export class JoinDto extends createZodDto(joinSchema) {}
 

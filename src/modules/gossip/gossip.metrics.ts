@@ -25,6 +25,7 @@ const EMPTY: GossipStats = {
 export class GossipMetrics {
   private source: () => GossipStats = () => EMPTY;
   private readonly rekeys: Counter;
+  private readonly rekeysRefused: Counter;
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
@@ -87,11 +88,20 @@ export class GossipMetrics {
       help: 'validators that registered a different public key',
       registers,
     });
+    this.rekeysRefused = new Counter({
+      name: 'gossip_validator_rekeys_refused_total',
+      help: 'joins that presented another key for a registered validator without proof',
+      registers,
+    });
   }
 
   /** Reads the engine's counters at scrape time. */
   watch(source: () => GossipStats): void {
     this.source = source;
+  }
+
+  rekeyRefused(): void {
+    this.rekeysRefused.inc();
   }
 
   rekeyed(): void {

@@ -3,11 +3,12 @@
  * signing (SigningResultSink) and verification, peer push, and the node-to-node
  * endpoints POST /api/simulate/gossip and /api/simulate/gossip/join. Needs
  * AppConfig, PrismaService and ClusterModule (global); hands verified votes to
- * the consensus module's VoteInbox.
+ * the consensus module's VoteInbox and, as ping results, to the realtime module.
  */
 import { Logger, Module } from '@nestjs/common';
 import { AppConfig } from '@/config/app-config';
 import { ConsensusModule } from '@/modules/consensus/consensus.module';
+import { RealtimeModule } from '@/modules/realtime/realtime.module';
 import { GossipController } from './gossip.controller';
 import { GossipMetrics } from './gossip.metrics';
 import { GossipService } from './gossip.service';
@@ -18,7 +19,7 @@ import { ValidatorIdentity } from './validator-identity';
 import { ValidatorRepository } from './validator.repository';
 
 @Module({
-  imports: [ConsensusModule],
+  imports: [ConsensusModule, RealtimeModule],
   controllers: [GossipController],
   providers: [
     {

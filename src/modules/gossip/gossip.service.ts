@@ -5,15 +5,19 @@
  * peer is in flight, so a slow peer costs its own bounded queue, nothing more.
  */
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import type { Vote } from '@/core/consensus/vote';
+import type { UnsignedVote, Vote } from '@/core/consensus/vote';
 import { GOSSIP_LIMITS, GossipEngine, type GossipStats } from '@/core/gossip/gossip-engine';
 import type { GossipMessage, ReceiveReport } from '@/core/gossip/gossip.types';
 import { AppConfig } from '@/config/app-config';
 import { ClusterClient } from '@/infra/cluster/cluster-client';
 import { VoteInbox } from '@/modules/consensus/vote-inbox';
+import { PingResultEmitter } from '@/modules/realtime/ping-result.emitter';
 import { GossipMetrics } from './gossip.metrics';
 import { RegistryVoteVerifier } from './registry-vote-verifier';
 import { osSeededRandom, systemClock } from './system-ports';
+import { ValidatorIdentity } from './validator-identity';
+
+type OwnVote = Omit<UnsignedVote, 'validatorId' | 'region'>;
 
 export const GOSSIP_PATH = '/api/simulate/gossip';
 /** longest a check may take (the websites API caps a site's timeout at 60 s) */
@@ -29,13 +33,17 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
   private hub: string | null = null;
   private timer?: NodeJS.Timeout;
   private lastErrorLogAt = 0;
+  /** own votes made since the last tick, signed together at the next one */
+  private own: OwnVote[] = [];
 
   constructor(
     private readonly config: AppConfig,
     private readonly client: ClusterClient,
     private readonly verifier: RegistryVoteVerifier,
+    private readonly identity: ValidatorIdentity,
     inbox: VoteInbox,
     metrics: GossipMetrics,
+    pingResults: PingResultEmitter,
   ) {
     this.peers = config.node.peers.map((p) => p.address);
     this.engine = new GossipEngine(
@@ -54,7 +62,10 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
           CLOCK_SKEW_MS,
         maxFutureMs: CLOCK_SKEW_MS,
       },
-      (vote) => inbox.submit(vote),
+      (vote) => {
+        inbox.submit(vote);
+        pingResults.offer(vote);
+      },
     );
     metrics.watch(() => this.engine.stats());
   }
@@ -62,6 +73,23 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
   /** This validator's own signed vote. */
   publish(vote: Vote): void {
     this.engine.publish(vote);
+  }
+
+  /**
+   * This validator's own vote, unsigned: signed with the others of this tick
+   * under one Ed25519 signature (each keeps its Merkle proof), then published.
+   */
+  publishOwn(vote: OwnVote): void {
+    this.own.push(vote);
+    if (this.own.length >= GOSSIP_LIMITS.maxBatch) this.signOwn();
+  }
+
+  /** Signs and publishes the own votes waiting for the tick. */
+  signOwn(): void {
+    if (this.own.length === 0) return;
+    const batch = this.own;
+    this.own = [];
+    for (const vote of this.identity.signBatch(batch)) this.engine.publish(vote);
   }
 
   /** A peer's message, already past ClusterAuthGuard and the schema. */
@@ -88,6 +116,11 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One gossip tick (the interval calls it; tests may too). */
   tick(): void {
+    try {
+      this.signOwn();
+    } catch (e) {
+      this.warn(`cannot sign this tick's votes: ${(e as Error).message}`);
+    }
     for (const { to, message } of this.engine.tick(this.peers, this.hub)) {
       this.client
         .post<unknown>(to, GOSSIP_PATH, message)
@@ -108,6 +141,7 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.own = [];
     clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -1,14 +1,16 @@
 /**
  * VoteVerifier over the validators registry: a vote verifies only with the
  * Ed25519 key registered for its validator id and only from that validator's
- * region. Keys are cached; an unknown id is looked up before the (synchronous)
+ * region. A vote with a proof is checked against its batch's signed root (one
+ * Ed25519 verification per batch); one without, against its own signature. Keys are cached; an unknown id is looked up before the (synchronous)
  * gossip core checks a batch, and a miss is remembered briefly so junk ids
  * cannot turn every request into a database query.
  */
 import type { KeyObject } from 'node:crypto';
-import { voteSigningBytes, type Vote } from '@/core/consensus/vote';
-import type { VerifyOutcome, VoteVerifier } from '@/core/gossip/gossip.types';
+import { voteSigningBytes } from '@/core/consensus/vote';
+import type { GossipVote, VerifyOutcome, VoteVerifier } from '@/core/gossip/gossip.types';
 import { publicKeyFromBase64, verifyBytes } from './ed25519';
+import { BatchProofVerifier } from './vote-batch.codec';
 import type { ValidatorRecord } from './validator.repository';
 
 interface Known {
@@ -28,19 +30,27 @@ export class RegistryVoteVerifier implements VoteVerifier {
   private readonly known = new Map<string, Known>();
   /** id -> until when "not in the registry" is believed */
   private readonly misses = new Map<string, number>();
+  private readonly batches = new BatchProofVerifier();
 
   constructor(
     private readonly registry: RegistryReader,
     private readonly now: () => number = Date.now,
   ) {}
 
-  verify(vote: Vote): VerifyOutcome {
+  verify(vote: GossipVote): VerifyOutcome {
     const k = this.known.get(vote.validatorId);
     if (!k) return { ok: false, reason: 'unknown-validator' };
-    if (k.region !== vote.region) return { ok: false, reason: 'forged' };
-    if (!vote.signature || !verifyBytes(k.key, voteSigningBytes(vote), vote.signature))
-      return { ok: false, reason: 'forged' };
-    return { ok: true };
+    if (k.region !== vote.region || !vote.signature) return { ok: false, reason: 'forged' };
+    const ok =
+      vote.proof !== undefined
+        ? this.batches.verify(k.key, vote, vote.proof)
+        : verifyBytes(k.key, voteSigningBytes(vote), vote.signature);
+    return ok ? { ok: true } : { ok: false, reason: 'forged' };
+  }
+
+  /** Ed25519 checks of batch roots so far (one per batch, not per vote). */
+  get batchSignatureChecks(): number {
+    return this.batches.signatureChecks;
   }
 
   /** Loads the keys of ids not cached (and not recently missed) from the registry. */
@@ -68,8 +78,10 @@ export class RegistryVoteVerifier implements VoteVerifier {
     const key = publicKeyFromBase64(r.publicKey);
     if (!key) {
       this.known.delete(r.id);
+      this.batches.forget(r.id);
       return false;
     }
+    if (prev) this.batches.forget(r.id);
     this.known.set(r.id, { region: r.region, publicKey: r.publicKey, key });
     this.misses.delete(r.id);
     return true;
@@ -78,7 +90,11 @@ export class RegistryVoteVerifier implements VoteVerifier {
   /** Replaces the whole cache with the registry's current content. */
   replaceAll(records: readonly Pick<ValidatorRecord, 'id' | 'region' | 'publicKey'>[]): void {
     const ids = new Set(records.map((r) => r.id));
-    for (const id of this.known.keys()) if (!ids.has(id)) this.known.delete(id);
+    for (const id of this.known.keys())
+      if (!ids.has(id)) {
+        this.known.delete(id);
+        this.batches.forget(id);
+      }
     for (const r of records) this.remember(r);
   }
 

@@ -1,7 +1,7 @@
 /**
  * The CheckResultSink the gossip module binds (PingModule.forRoot({ resultSink })):
- * each check result becomes a vote signed with this validator's key, handed to
- * gossip (and through it to the local tally), and still goes to the health-logs
+ * each check result becomes a vote of this validator, handed to gossip (which
+ * signs the tick's votes as one batch and hands them to the local tally), and still goes to the health-logs
  * topic through the ping module's HealthLogSink. Never throws into the scheduler.
  */
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
@@ -12,9 +12,9 @@ import { CheckResultSink } from '@/modules/ping/check-result-sink';
 import type { CheckResult } from '@/modules/ping/check-result';
 import { HealthLogSink } from '@/modules/ping/health-log.sink';
 import type { SiteSpec } from '@/modules/ping/site-source';
+import { PingResultEmitter } from '@/modules/realtime/ping-result.emitter';
 import { GossipService } from './gossip.service';
 import { applyTestReachability, testUnreachableHosts } from './test-reachability';
-import { ValidatorIdentity } from './validator-identity';
 
 // The vote vocabulary must cover every failure class a check can report.
 const _failuresCovered: FailureClass extends VoteFailure ? true : never = true;
@@ -31,9 +31,9 @@ export class SigningResultSink extends CheckResultSink implements OnModuleInit {
   private readonly unreachable = testUnreachableHosts();
 
   constructor(
-    private readonly identity: ValidatorIdentity,
     private readonly gossip: GossipService,
     private readonly moduleRef: ModuleRef,
+    private readonly pingResults: PingResultEmitter,
   ) {
     super();
   }
@@ -58,6 +58,8 @@ export class SigningResultSink extends CheckResultSink implements OnModuleInit {
   }
 
   override onResult(site: SiteSpec, round: number, checked: CheckResult): void {
+    // Every validator checks every site: its own check is how it learns where results go.
+    this.pingResults.learnSite(site.id, site.url, site.ownerId);
     const result = this.unreachable
       ? applyTestReachability(this.unreachable, site.url, checked)
       : checked;
@@ -71,6 +73,7 @@ export class SigningResultSink extends CheckResultSink implements OnModuleInit {
   }
 
   override async flush(): Promise<void> {
+    this.gossip.signOwn();
     await this.healthLog?.flush?.();
   }
 
@@ -81,19 +84,17 @@ export class SigningResultSink extends CheckResultSink implements OnModuleInit {
       return;
     }
     const status = r.httpStatus;
-    this.gossip.publish(
-      this.identity.sign({
-        siteId: site.id,
-        round,
-        up: r.up,
-        latencyMs: Math.min(MAX_LATENCY_MS, Math.max(0, Math.round(r.latencyMs))),
-        ...(status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599
-          ? { httpStatus: status }
-          : {}),
-        ...(r.failure ? { failure: r.failure } : {}),
-        checkedAt: Math.max(0, Math.floor(r.checkedAt)),
-      }),
-    );
+    this.gossip.publishOwn({
+      siteId: site.id,
+      round,
+      up: r.up,
+      latencyMs: Math.min(MAX_LATENCY_MS, Math.max(0, Math.round(r.latencyMs))),
+      ...(status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599
+        ? { httpStatus: status }
+        : {}),
+      ...(r.failure ? { failure: r.failure } : {}),
+      checkedAt: Math.max(0, Math.floor(r.checkedAt)),
+    });
   }
 
   private warn(message: string): void {

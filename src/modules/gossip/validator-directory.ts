@@ -11,12 +11,18 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import type { RosterEntry } from '@/core/consensus/round-tally';
 import { AppConfig } from '@/config/app-config';
 import { DomainError } from '@/common/domain-error';
+import { ClusterAuth } from '@/infra/cluster/cluster-auth';
 import { ClusterClient } from '@/infra/cluster/cluster-client';
 import { VoteInbox } from '@/modules/consensus/vote-inbox';
 import { publicKeyFromBase64, verifyBytes } from './ed25519';
 import { GossipMetrics } from './gossip.metrics';
 import { RegistryVoteVerifier } from './registry-vote-verifier';
-import { joinClaimBytes, type JoinClaim, ValidatorIdentity } from './validator-identity';
+import {
+  joinClaimBytes,
+  type JoinClaim,
+  rekeyProofBytes,
+  ValidatorIdentity,
+} from './validator-identity';
 import { RegisterOutcome, ValidatorRecord, ValidatorRepository } from './validator.repository';
 
 export const JOIN_PATH = '/api/simulate/gossip/join';
@@ -45,8 +51,13 @@ export class ValidatorDirectory implements OnApplicationBootstrap, OnModuleDestr
     private readonly inbox: VoteInbox,
     private readonly client: ClusterClient,
     private readonly metrics: GossipMetrics,
+    private readonly auth: ClusterAuth,
   ) {
     this.verifier.remember(identity);
+    // Requests this node signs are bound to its own key; a member whose key we do not
+    // know yet makes us re-read the registry (ClusterAuth rate-limits the calls).
+    this.auth.useIdentity(identity.agreementKey());
+    this.auth.onUnknownPeer(() => void this.reload());
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -65,7 +76,7 @@ export class ValidatorDirectory implements OnApplicationBootstrap, OnModuleDestr
 
   /** A peer's join request (already past ClusterAuthGuard as `caller`). */
   async join(
-    claim: JoinClaim & { proof: string },
+    claim: JoinClaim & { proof: string; rekeyProof?: string },
     caller: string | undefined,
   ): Promise<RegisterOutcome> {
     if (claim.id !== caller)
@@ -79,23 +90,55 @@ export class ValidatorDirectory implements OnApplicationBootstrap, OnModuleDestr
       throw new DomainError('VALIDATION_FAILED', 'not an Ed25519 public key', [
         { path: 'publicKey', message: 'expected base64 of 32 raw bytes' },
       ]);
-    const { proof, ...fields } = claim;
+    const { proof, rekeyProof, ...fields } = claim;
     if (!verifyBytes(key, joinClaimBytes(fields), proof))
       throw new DomainError('UNAUTHENTICATED', 'join proof does not verify with the presented key');
+    const [current] = await this.repository.findByIds([claim.id]);
+    const holder = [...this.records.values()].find(
+      (r) => r.address === claim.address && r.id !== claim.id,
+    );
+    if (holder && Date.now() - holder.lastSeenAt.getTime() <= LIVE_WINDOW_MS)
+      throw new DomainError(
+        'FORBIDDEN',
+        `address ${claim.address} belongs to validator ${holder.id}`,
+      );
+    const mayReplaceKey =
+      current !== undefined &&
+      current.publicKey !== claim.publicKey &&
+      (this.config.security.allowRekey.includes(claim.id) ||
+        (rekeyProof !== undefined && this.oldKeyVouches(current.publicKey, fields, rekeyProof)));
     const now = new Date();
     const outcome = await this.repository.register(
       { id: claim.id, region: claim.region, publicKey: claim.publicKey, address: claim.address },
       now,
+      mayReplaceKey,
     );
+    if (outcome === 'key-mismatch') {
+      this.metrics.rekeyRefused();
+      this.log.warn(
+        `refused a new key for validator ${claim.id} from ${caller}: no proof from the old key`,
+      );
+      throw new DomainError(
+        'FORBIDDEN',
+        `validator ${claim.id} is registered with another key: a new key needs rekeyProof ` +
+          `(signed by the old key) or ALLOW_REKEY=${claim.id} on this node`,
+      );
+    }
     if (outcome === 'rekeyed') {
       this.metrics.rekeyed();
       this.log.warn(`validator ${claim.id} registered a new public key`);
     }
     this.records.set(claim.id, { ...fields, lastSeenAt: now });
     this.verifier.remember(claim);
+    this.auth.addPeer({ id: claim.id, publicKey: claim.publicKey, address: claim.address });
     this.heardFrom(claim.id);
     this.publishRoster();
     return outcome;
+  }
+
+  private oldKeyVouches(oldKey: string, claim: JoinClaim, rekeyProof: string): boolean {
+    const old = publicKeyFromBase64(oldKey);
+    return old !== null && verifyBytes(old, rekeyProofBytes(claim), rekeyProof);
   }
 
   /** Traffic from an authenticated member counts as a sign of life. */
@@ -137,7 +180,17 @@ export class ValidatorDirectory implements OnApplicationBootstrap, OnModuleDestr
         const outcome = await this.repository.register(
           { id: me.id, region: me.region, publicKey: me.publicKey, address: me.address },
           now,
+          this.config.security.allowRekey.includes(me.id),
         );
+        if (outcome === 'key-mismatch') {
+          // Not retried and not silently replaced: this node's votes would not verify.
+          this.log.error(
+            `validator ${me.id} is registered with another Ed25519 key (DATA_DIR/keys lost or ` +
+              `copied?); this node's votes will be refused until an operator sets ALLOW_REKEY=${me.id}`,
+          );
+          this.registered = true;
+          return;
+        }
         this.registered = true;
         this.log.log(`registered validator ${me.id} (${me.region}) at ${me.address}: ${outcome}`);
       }
@@ -153,6 +206,9 @@ export class ValidatorDirectory implements OnApplicationBootstrap, OnModuleDestr
       for (const r of all) this.records.set(r.id, r);
       this.verifier.replaceAll(all);
       this.verifier.remember(this.identity);
+      this.auth.setPeers(
+        all.map((r) => ({ id: r.id, publicKey: r.publicKey, address: r.address })),
+      );
     } catch (e) {
       this.log.warn(`cannot read the validators registry: ${(e as Error).message}`);
     }

@@ -21,7 +21,9 @@ import {
   type UnsignedVote,
   type Vote,
 } from '@/core/consensus/vote';
+import type { GossipVote } from '@/core/gossip/gossip.types';
 import { publicKeyToBase64, signBytes } from './ed25519';
+import { signVoteBatch } from './vote-batch.codec';
 
 export const KEY_FILE = 'validator-ed25519.pem';
 
@@ -40,6 +42,13 @@ export interface JoinClaim {
 export function joinClaimBytes(c: JoinClaim): Uint8Array {
   return new TextEncoder().encode(
     `uptime-join/v1\n${JSON.stringify([c.id, c.region, c.publicKey, c.address, c.at])}`,
+  );
+}
+
+/** What the OLD key signs to vouch for a new one (JoinDto.rekeyProof). */
+export function rekeyProofBytes(c: JoinClaim): Uint8Array {
+  return new TextEncoder().encode(
+    `uptime-rekey/v1\n${JSON.stringify([c.id, c.region, c.publicKey, c.address, c.at])}`,
   );
 }
 
@@ -94,10 +103,25 @@ export class ValidatorIdentity {
     return new ValidatorIdentity(node.id, node.region, node.address, privateKey, true);
   }
 
+  /** The private key, for ClusterAuth's pairwise request keys (never leaves the process). */
+  agreementKey(): KeyObject {
+    return this.privateKey;
+  }
+
   /** Signs a vote this validator made. */
   sign(v: Omit<UnsignedVote, 'validatorId' | 'region'>): Vote {
     const unsigned = unsignedPart({ ...v, validatorId: this.id, region: this.region });
     return { ...unsigned, signature: signBytes(this.privateKey, voteSigningBytes(unsigned)) };
+  }
+
+  /** Signs votes this validator made as one batch: one signature, each vote with its proof. */
+  signBatch(votes: readonly Omit<UnsignedVote, 'validatorId' | 'region'>[]): GossipVote[] {
+    return signVoteBatch(
+      this.privateKey,
+      this.id,
+      this.region,
+      votes.map((v) => ({ ...v, validatorId: this.id, region: this.region })),
+    );
   }
 
   /** The claim this validator joins with, signed. */

@@ -4,6 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@/common/domain-error';
+import { isBigintId, storableDate } from '@/common/storable';
 import { WebsiteRepository } from '@/modules/websites/website.repository';
 import { PingLogItem } from './history.dto';
 import {
@@ -76,8 +77,8 @@ export function encodeCursor(r: { checkedAt: Date; id: bigint }): string {
 
 export function decodeCursor(cursor: string): HistoryCursor {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const checkedAt = new Date(iso ?? '');
-  if (!id || !/^\d{1,19}$/.test(id) || Number.isNaN(checkedAt.getTime())) {
+  const checkedAt = storableDate(iso);
+  if (!isBigintId(id) || !checkedAt) {
     throw new DomainError('VALIDATION_FAILED', 'request validation failed', [
       { path: 'cursor', message: 'invalid cursor' },
     ]);

@@ -4,15 +4,18 @@ import { Observable } from 'rxjs';
 import { parseInput } from '@/common/parse-input';
 import { AuthUser } from '@/modules/auth/auth.service';
 import { Authenticated, CurrentUser } from '@/modules/auth/current-user.decorator';
+import { ApiErrors } from '@/modules/auth/api-errors';
+import { LogFollower } from './log-follower';
 import { logsQuerySchema, LogsService } from './logs.service';
-
-const FOLLOW_POLL_MS = 1_000;
 
 @ApiTags('logs')
 @Authenticated()
 @Controller('logs')
 export class LogsController {
-  constructor(private readonly logs: LogsService) {}
+  constructor(
+    private readonly logs: LogsService,
+    private readonly follower: LogFollower,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -28,7 +31,11 @@ export class LogsController {
   @Sse('stream')
   @ApiOperation({
     summary: 'Follow new decisions, alerts or ping logs as Server-Sent Events (same filters)',
+    description:
+      'Rows are sent as they are written, late ones included. The stream ends when the token ' +
+      'expires or is revoked (logout, password change). At most 5 open streams per account (422 QUOTA_EXCEEDED).',
   })
+  @ApiErrors({ 422: 'too many open log streams for this account (QUOTA_EXCEEDED)' })
   stream(
     @CurrentUser() user: AuthUser,
     @Query() query: Record<string, unknown>,
@@ -39,26 +46,6 @@ export class LogsController {
       'invalid logs query',
       '(query)',
     );
-    return new Observable<MessageEvent>((sub) => {
-      let after = { t: Date.now(), id: '' };
-      let stopped = false;
-      let timer: NodeJS.Timeout | null = null;
-      const poll = async () => {
-        try {
-          const rows = await this.logs.after(user.id, q, after);
-          for (const row of rows) sub.next({ type: row.type, id: row.id, data: row });
-          const last = rows.at(-1);
-          if (last) after = { t: Date.parse(last.at), id: last.id };
-        } catch {
-          // the database is briefly unavailable: try again on the next tick
-        }
-        if (!stopped) timer = setTimeout(() => void poll(), FOLLOW_POLL_MS);
-      };
-      void poll();
-      return () => {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-      };
-    });
+    return this.follower.follow(user, q);
   }
 }

@@ -1,12 +1,13 @@
 /**
  * GET /api/logs: the caller's decisions, alerts and ping logs, newest first, with
- * filters and keyset pagination (an opaque cursor of (time, id)); and the same
- * rows followed as they are written (polled every second, oldest first).
+ * filters and keyset pagination (an opaque cursor of (time, id)); and, for the
+ * stream (LogFollower), the rows inserted since a position, for many owners at once.
  * Only sites the user owns are ever read.
  */
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { DomainError } from '@/common/domain-error';
+import { isBigintId, isStorableTime } from '@/common/storable';
 import { PrismaService } from '@/infra/database/prisma.service';
 
 export const LOG_TYPES = ['decisions', 'alerts', 'pings'] as const;
@@ -48,11 +49,16 @@ function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-function decodeCursor(s: string | undefined): Cursor | null {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A cursor this endpoint could have issued for `type`: a storable instant and a row id. */
+function decodeCursor(s: string | undefined, type: LogType): Cursor | null {
   if (!s) return null;
   try {
-    const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Cursor;
-    if (typeof c.t === 'number' && typeof c.id === 'string' && c.id.length <= 64) return c;
+    const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Partial<Cursor> | null;
+    const idOk =
+      type === 'alerts' ? typeof c?.id === 'string' && UUID.test(c.id) : isBigintId(c?.id);
+    if (c && isStorableTime(c.t) && Number.isInteger(c.t) && idOk) return { t: c.t, id: c.id! };
   } catch {
     // fall through
   }
@@ -69,7 +75,7 @@ export class LogsService {
     userId: string,
     q: LogsQuery,
   ): Promise<{ items: LogItem[]; nextCursor: string | null }> {
-    const cursor = decodeCursor(q.cursor);
+    const cursor = decodeCursor(q.cursor, q.type);
     const items = await this.query(userId, q, { before: cursor, limit: q.limit + 1 });
     const more = items.length > q.limit;
     const page = more ? items.slice(0, q.limit) : items;
@@ -78,11 +84,6 @@ export class LogsService {
       items: page,
       nextCursor: more && last ? encodeCursor({ t: Date.parse(last.at), id: last.id }) : null,
     };
-  }
-
-  /** Rows written after `after` (time, id), oldest first: what a follower has not seen yet. */
-  async after(userId: string, q: LogsQuery, after: Cursor, limit = 200): Promise<LogItem[]> {
-    return this.query(userId, q, { after, limit });
   }
 
   private async query(
@@ -126,19 +127,7 @@ export class LogsService {
         orderBy: [{ decidedAt: dir }, { id: dir }],
         take: o.limit,
       });
-      return rows.map((r) => ({
-        type: 'decisions' as const,
-        id: r.id.toString(),
-        siteId: r.websiteId,
-        at: r.decidedAt.toISOString(),
-        logIndex: Number(r.logIndex),
-        term: Number(r.term),
-        round: Number(r.round),
-        verdict: r.verdict,
-        regionVerdicts: r.regionVerdicts,
-        tally: r.tally,
-        voters: r.voters,
-      }));
+      return rows.map(decisionItem);
     }
     if (q.type === 'alerts') {
       const rows = await this.prisma.alert.findMany({
@@ -152,17 +141,7 @@ export class LogsService {
         orderBy: [{ createdAt: dir }, { id: dir }],
         take: o.limit,
       });
-      return rows.map((r) => ({
-        type: 'alerts' as const,
-        id: r.id,
-        siteId: r.websiteId,
-        at: r.createdAt.toISOString(),
-        kind: r.kind,
-        region: r.region,
-        round: Number(r.round),
-        decisionLogIndex: Number(r.decisionLogIndex),
-        dedupKey: r.dedupKey,
-      }));
+      return rows.map(alertItem);
     }
     const rows = await this.prisma.pingLog.findMany({
       where: {
@@ -175,19 +154,157 @@ export class LogsService {
       orderBy: [{ checkedAt: dir }, { id: dir }],
       take: o.limit,
     });
-    return rows.map((r) => ({
-      type: 'pings' as const,
-      id: r.id.toString(),
-      siteId: r.websiteId,
-      at: r.checkedAt.toISOString(),
-      validatorId: r.validatorId,
-      region: r.region,
-      round: Number(r.round),
-      up: r.up,
-      latencyMs: r.latencyMs,
-      httpStatus: r.httpStatus,
-      failure: r.failure,
-      error: r.error,
-    }));
+    return rows.map(pingItem);
   }
+
+  /**
+   * Rows INSERTED after `cursor`, for the followers of /api/logs/stream: decisions and
+   * pings by their id (a sequence, so insertion order: a ping checked long ago but
+   * written late is still new), alerts by their creation time. Every owner in one
+   * query; at most `limit` rows, oldest first.
+   */
+  async inserted(
+    type: LogType,
+    ownerIds: string[],
+    cursor: FollowCursor,
+    limit: number,
+  ): Promise<{ ownerId: string; item: LogItem }[]> {
+    const website = { ownerId: { in: ownerIds } };
+    const owner = { website: { select: { ownerId: true } } } as const;
+    if (type === 'alerts') {
+      const rows = await this.prisma.alert.findMany({
+        where: { website, createdAt: { gt: cursor.at } },
+        include: owner,
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: limit,
+      });
+      return rows.map((r) => ({ ownerId: r.website.ownerId, item: alertItem(r) }));
+    }
+    if (type === 'decisions') {
+      const rows = await this.prisma.decision.findMany({
+        where: { website, id: { gt: cursor.id } },
+        include: owner,
+        orderBy: { id: 'asc' },
+        take: limit,
+      });
+      return rows.map((r) => ({ ownerId: r.website.ownerId, item: decisionItem(r) }));
+    }
+    const rows = await this.prisma.pingLog.findMany({
+      where: { website, id: { gt: cursor.id } },
+      include: owner,
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+    return rows.map((r) => ({ ownerId: r.website.ownerId, item: pingItem(r) }));
+  }
+
+  /** Where following starts: everything already written counts as seen. */
+  async head(type: LogType): Promise<FollowCursor> {
+    const at = new Date();
+    if (type === 'alerts') return { id: 0n, at };
+    const last =
+      type === 'decisions'
+        ? await this.prisma.decision.findFirst({ orderBy: { id: 'desc' }, select: { id: true } })
+        : await this.prisma.pingLog.findFirst({ orderBy: { id: 'desc' }, select: { id: true } });
+    return { id: last?.id ?? 0n, at };
+  }
+}
+
+/** Position of a follower: the last id (decisions, pings) or creation time (alerts) seen. */
+export interface FollowCursor {
+  id: bigint;
+  at: Date;
+}
+
+/** Whether a row passes a stream's filters (the same ones as GET /api/logs). */
+export function matchesQuery(q: LogsQuery, item: LogItem): boolean {
+  if (q.siteId && item.siteId !== q.siteId) return false;
+  if (q.from && item.at < new Date(q.from).toISOString()) return false;
+  if (q.to && item.at > new Date(q.to).toISOString()) return false;
+  if (q.type === 'decisions' && q.verdict && item.verdict !== q.verdict) return false;
+  if (q.type === 'alerts' && q.kind && item.kind !== q.kind) return false;
+  if (q.type !== 'decisions' && q.region && item.region !== q.region) return false;
+  if (q.type === 'pings' && q.status && item.up !== (q.status === 'up')) return false;
+  return true;
+}
+
+type DecisionRow = {
+  id: bigint;
+  websiteId: string;
+  decidedAt: Date;
+  logIndex: bigint;
+  term: bigint;
+  round: bigint;
+  verdict: string;
+  regionVerdicts: unknown;
+  tally: unknown;
+  voters: string[];
+};
+
+function decisionItem(r: DecisionRow): LogItem {
+  return {
+    type: 'decisions',
+    id: r.id.toString(),
+    siteId: r.websiteId,
+    at: r.decidedAt.toISOString(),
+    logIndex: Number(r.logIndex),
+    term: Number(r.term),
+    round: Number(r.round),
+    verdict: r.verdict,
+    regionVerdicts: r.regionVerdicts,
+    tally: r.tally,
+    voters: r.voters,
+  };
+}
+
+function alertItem(r: {
+  id: string;
+  websiteId: string;
+  createdAt: Date;
+  kind: string;
+  region: string | null;
+  round: bigint;
+  decisionLogIndex: bigint;
+  dedupKey: string;
+}): LogItem {
+  return {
+    type: 'alerts',
+    id: r.id,
+    siteId: r.websiteId,
+    at: r.createdAt.toISOString(),
+    kind: r.kind,
+    region: r.region,
+    round: Number(r.round),
+    decisionLogIndex: Number(r.decisionLogIndex),
+    dedupKey: r.dedupKey,
+  };
+}
+
+function pingItem(r: {
+  id: bigint;
+  websiteId: string;
+  checkedAt: Date;
+  validatorId: string;
+  region: string;
+  round: bigint;
+  up: boolean;
+  latencyMs: number | null;
+  httpStatus: number | null;
+  failure: string | null;
+  error: string | null;
+}): LogItem {
+  return {
+    type: 'pings',
+    id: r.id.toString(),
+    siteId: r.websiteId,
+    at: r.checkedAt.toISOString(),
+    validatorId: r.validatorId,
+    region: r.region,
+    round: Number(r.round),
+    up: r.up,
+    latencyMs: r.latencyMs,
+    httpStatus: r.httpStatus,
+    failure: r.failure,
+    error: r.error,
+  };
 }

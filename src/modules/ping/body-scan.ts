@@ -31,3 +31,23 @@ export async function scanBody(
   }
   return { found: keyword === undefined || keyword.length === 0, bytes };
 }
+
+/** The body up to `maxBytes` in one buffer (for assertions that need all of it). */
+export async function readBounded(
+  body: AsyncIterable<Buffer>,
+  maxBytes: number,
+): Promise<{ body: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let truncated = false;
+  for await (const raw of body) {
+    const chunk = raw.subarray(0, maxBytes - bytes);
+    chunks.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= maxBytes) {
+      truncated = chunk.length < raw.length || bytes > maxBytes;
+      break;
+    }
+  }
+  return { body: Buffer.concat(chunks, bytes), truncated };
+}

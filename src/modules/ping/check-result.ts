@@ -3,6 +3,7 @@
  * names the first thing that went wrong, in the vocabulary of ping_logs.failure.
  */
 import type { FailureClass } from '@/generated/prisma/enums';
+import type { CheckSpec } from './check-spec';
 
 export type { FailureClass };
 
@@ -36,11 +37,27 @@ export interface CheckResult {
   remoteAddress?: string;
   /** redirects followed */
   redirects?: number;
+  /** checks made for this result when the site retries in-round (absent: one) */
+  attempts?: number;
+  /** the certificate the last TLS handshake was shown (https, tls and tcp+tls checks) */
+  certificate?: CertificateFacts;
+}
+
+export interface CertificateFacts {
+  /** notAfter, epoch ms */
+  validTo: number;
+  /** whole days from the check to notAfter; negative once expired */
+  daysLeft: number;
+  /** a tls check's warnDays threshold passed (still UP until downDays) */
+  warning?: boolean;
 }
 
 /** What to check; a SiteSpec carries these plus its schedule. */
 export interface CheckTarget {
+  /** an http(s) URL, or tcp://, tls://, dns:// for those kinds */
   url: string;
+  /** the kind and its options; absent: an http GET */
+  check?: CheckSpec;
   timeoutMs: number;
   /** accepted statuses; empty or absent means any 2xx */
   expectedStatus?: readonly number[];

@@ -1,7 +1,8 @@
 /**
- * The undici connector every check connects through: it resolves the host via the
- * DNS cache, refuses non-public addresses (re-checked on the address actually dialled,
- * so DNS rebinding cannot slip past), dials the IP itself and times dns/connect/tls.
+ * Every connection a check opens goes through here (undici's connector for http, and
+ * openGuarded directly for tcp and tls): it resolves the host via the DNS cache, refuses
+ * non-public addresses (re-checked on the address actually dialled, so DNS rebinding
+ * cannot slip past), dials the IP itself and times dns/connect/tls.
  */
 import { isIP, Socket, connect as tcpConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -16,14 +17,21 @@ import {
 import { DnsCache, DnsLookupError } from '@/modules/dns/dns-cache';
 import type { FailureClass } from './check-result';
 
-/** A failure whose class is already known where it happened. */
+/**
+ * A failure whose class is already known where it happened. It is an answer about the
+ * site, not a bug: no stack is captured (a DOWN site fails every round, and V8 formats
+ * the stack when a stream is destroyed with the error).
+ */
 export class CheckFailure extends Error {
   constructor(
     readonly failure: FailureClass,
     message: string,
     readonly code?: string,
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'CheckFailure';
   }
 }
@@ -36,6 +44,8 @@ export interface ConnectTimings {
   remoteAddress?: string;
   /** performance.now() when the last socket became ready for HTTP */
   readyAt?: number;
+  /** notAfter of the certificate the last TLS handshake was shown, epoch ms */
+  certificateValidTo?: number;
 }
 
 export interface ConnectContext {
@@ -56,15 +66,16 @@ const MAX_ADDRESS_ATTEMPTS = 3;
 const TRY_NEXT_ADDRESS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /**
- * A connector reading its per-check context from `ctx()`: a fresh client per check
- * returns a constant, a keep-alive client returns the check currently using it.
+ * A connector reading its per-check context from `ctx(opts)`: a fresh client per check
+ * returns a constant, a keep-alive client the check currently using it, the shared
+ * pool the last check of the origin being dialled.
  */
 export function guardedConnector(
   deps: ConnectorDeps,
-  ctx: () => ConnectContext,
+  ctx: (opts: buildConnector.Options) => ConnectContext,
 ): buildConnector.connector {
   return (opts, callback) => {
-    const c = ctx();
+    const c = ctx(opts);
     open(deps, c, opts).then(
       (socket) => callback(null, socket),
       (err: Error) => callback(err, null),
@@ -72,15 +83,45 @@ export function guardedConnector(
   };
 }
 
-async function open(
+/** How to secure a socket once connected; `verify: false` leaves judging the chain to the caller. */
+export interface TlsMode {
+  /** the name to verify (and send as SNI unless it is an IP literal); default: the host */
+  servername?: string;
+  verify: boolean;
+  alpn?: string[];
+}
+
+export interface Dial {
+  host: string;
+  port: number;
+  tls?: TlsMode;
+}
+
+function open(
   deps: ConnectorDeps,
   ctx: ConnectContext,
   opts: buildConnector.Options,
 ): Promise<Socket> {
-  const { signal, timings } = ctx;
-  const host = opts.hostname.replace(/^\[|\]$/g, '');
   const https = opts.protocol === 'https:';
-  const port = Number(opts.port) || (https ? 443 : 80);
+  return openGuarded(deps, ctx, {
+    host: opts.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(opts.port) || (https ? 443 : 80),
+    ...(https ? { tls: { verify: true, alpn: ['http/1.1'] } } : {}),
+  });
+}
+
+/**
+ * Resolves `host` through the DNS cache, refuses any non-public address, dials the
+ * first that answers and, with `tls`, completes the handshake: every kind of check
+ * that opens a connection opens it here.
+ */
+export async function openGuarded(
+  deps: ConnectorDeps,
+  ctx: ConnectContext,
+  dialTo: Dial,
+): Promise<Socket> {
+  const { signal, timings } = ctx;
+  const { host, port } = dialTo;
 
   const addresses = isIP(host) ? [host] : await resolve(deps, host, ctx);
   try {
@@ -106,18 +147,26 @@ async function open(
   timings.connect = (timings.connect ?? 0) + (performance.now() - t0);
   if (!socket) throw lastError ?? new CheckFailure('CONNECT', 'no address to connect to');
 
-  if (!https) {
+  if (!dialTo.tls) {
     timings.readyAt = performance.now();
     return socket;
   }
   const t1 = performance.now();
   try {
-    const secure = await handshake(socket, host, deps.ca, signal);
+    const secure = await handshake(socket, host, dialTo.tls, deps.ca, signal);
     timings.readyAt = performance.now();
+    timings.certificateValidTo = validTo(secure);
     return secure;
   } finally {
     timings.tls = (timings.tls ?? 0) + (performance.now() - t1);
   }
+}
+
+/** notAfter of the peer's leaf certificate, epoch ms (undefined when it has none). */
+function validTo(socket: TLSSocket): number | undefined {
+  const raw = socket.getPeerCertificate(false)?.valid_to;
+  const t = raw ? Date.parse(raw) : NaN;
+  return Number.isFinite(t) ? t : undefined;
 }
 
 async function resolve(deps: ConnectorDeps, host: string, ctx: ConnectContext): Promise<string[]> {
@@ -166,19 +215,21 @@ function dial(address: string, port: number, signal: AbortSignal): Promise<Socke
 function handshake(
   raw: Socket,
   host: string,
+  mode: TlsMode,
   ca: ConnectionOptions['ca'],
   signal: AbortSignal,
 ): Promise<TLSSocket> {
   return new Promise<TLSSocket>((resolve, reject) => {
     // SNI carries names only; for an IP literal the certificate is matched to the IP.
-    const sni = isIP(host) ? {} : { servername: host };
+    const name = mode.servername ?? host;
+    const sni = isIP(name) ? {} : { servername: name };
     const socket = tlsConnect({
       socket: raw,
-      host,
+      host: name,
       ...sni,
       ca,
-      ALPNProtocols: ['http/1.1'],
-      rejectUnauthorized: true,
+      ...(mode.alpn ? { ALPNProtocols: mode.alpn } : {}),
+      rejectUnauthorized: mode.verify,
     });
     const onAbort = () => {
       socket.destroy();

@@ -3,6 +3,7 @@
  * and of the DNS cache, on a registry of their own that the app's /metrics can merge.
  * Observing is O(1) and allocation-free on the hot path.
  */
+import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Lane } from '@/core/schedule/check-lanes';
 import { DnsCache } from '@/modules/dns/dns-cache';
@@ -10,8 +11,9 @@ import type { CheckResult } from './check-result';
 
 export type MissReason = 'stall' | 'queue' | 'overlap';
 
-const LAG_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
-const CHECK_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+/** Buckets in seconds (Prometheus base unit); observations arrive in ms and are divided. */
+const LAG_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const CHECK_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class PingMetrics {
   private readonly lag: Histogram<'lane'>;
@@ -23,21 +25,23 @@ export class PingMetrics {
   private readonly sites: Gauge;
   private readonly syncErrors: Counter;
   private readonly sinkDropped: Counter;
+  private readonly retries: Counter;
+  private lastLatency?: LRUCache<string, number>;
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
     this.lag = new Histogram({
-      name: 'ping_schedule_lag_ms',
+      name: 'ping_schedule_lag_seconds',
       help: 'actual start of a check minus the start of its round',
       labelNames: ['lane'],
-      buckets: LAG_BUCKETS_MS,
+      buckets: LAG_BUCKETS_S,
       registers,
     });
     this.duration = new Histogram({
-      name: 'ping_check_duration_ms',
+      name: 'ping_check_duration_seconds',
       help: 'wall time of one check',
       labelNames: ['outcome'],
-      buckets: CHECK_BUCKETS_MS,
+      buckets: CHECK_BUCKETS_S,
       registers,
     });
     this.checks = new Counter({
@@ -66,6 +70,11 @@ export class PingMetrics {
     this.syncErrors = new Counter({
       name: 'ping_site_sync_errors_total',
       help: 'failed reads of the site list (the previous list stays in force)',
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'ping_check_retries_total',
+      help: "in-round retries of failed checks (a site's retries option)",
       registers,
     });
     this.sinkDropped = new Counter({
@@ -110,14 +119,25 @@ export class PingMetrics {
     });
   }
 
-  checkStarted(lagMs: number, lane: Lane): void {
-    this.lag.observe({ lane }, lagMs);
+  checkRetried(): void {
+    this.retries.inc();
   }
 
-  checkFinished(result: CheckResult, _lane: Lane): void {
+  checkStarted(lagMs: number, lane: Lane): void {
+    this.lag.observe({ lane }, lagMs / 1000);
+  }
+
+  checkFinished(result: CheckResult, _lane: Lane, siteId?: string): void {
     const outcome = result.up ? 'up' : 'down';
-    this.duration.observe({ outcome }, result.latencyMs);
+    this.duration.observe({ outcome }, result.latencyMs / 1000);
     this.checks.inc({ outcome, failure: result.failure ?? 'none' });
+    if (siteId !== undefined) this.lastLatency?.set(siteId, result.latencyMs);
+  }
+
+  /** METRICS_PER_SITE: keep each site's last check latency (bounded) for the per-site gauges. */
+  trackSiteLatency(maxSites: number): (siteId: string) => number | undefined {
+    const seen = (this.lastLatency ??= new LRUCache<string, number>({ max: maxSites }));
+    return (siteId) => seen.peek(siteId);
   }
 
   roundsMissed(rounds: number, reason: MissReason): void {

@@ -4,18 +4,24 @@
  * and counted; the site list is re-read every `refreshMs` (and on push) without restart.
  *
  * Slots are the only resource checks share, and every check frees its slot by its
- * timeout (HttpChecker's hard deadline). What if every slot hangs? A site whose last
+ * timeout (every checker's hard deadline). What if every slot hangs? A site whose last
  * check timed out or used over half its timeout runs in the "suspect" lane, capped at
  * `suspectShare` of the slots, so healthy sites always keep the rest. A first-time hang
  * still takes a main slot, for one timeout. If suspects outnumber their share
  * (suspectCap × interval / timeout sites), the excess is skipped as missed(queue) and
  * this validator casts no vote for those rounds — size PING_CONCURRENCY for the hangs
  * you expect: slots ≈ checks/s × mean duration, with hangs lasting the full timeout.
+ *
+ * In-round retries (a site's `retries`, `retryDelayMs`): a failed check is tried again
+ * before the vote, but the first attempt, the delays and every retry share the one
+ * timeout budget from the check's start, so a slot is still freed by the timeout, the
+ * vote still reaches the tally before its deadline, and other checks wait no longer.
  */
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CheckLanes, Lane } from '@/core/schedule/check-lanes';
 import { lateLimitMs } from '@/core/schedule/round';
 import { DueCheck, RoundSchedule } from '@/core/schedule/round-schedule';
+import type { CertificateLedger } from './certificate-ledger';
 import { Checker, CheckResult, CheckTarget } from './check-result';
 import { CheckResultSink } from './check-result-sink';
 import { PingMetrics } from './ping-metrics';
@@ -29,6 +35,8 @@ export interface PingSchedulerOptions {
   maxLateMs: number;
   /** how often the site list is re-read */
   refreshMs: number;
+  /** where the certificates results report are kept for the sites' status */
+  certificates?: CertificateLedger;
 }
 
 type Job = DueCheck<SiteSpec>;
@@ -37,6 +45,10 @@ type Job = DueCheck<SiteSpec>;
 // noticed within a second instead of after the gap.
 const MAX_SLEEP_MS = 1_000;
 const CLOCK_STEP_BACK_MS = 1_000;
+/** a retry with less budget left than this is not worth a connection */
+export const MIN_RETRY_BUDGET_MS = 100;
+/** a bound for specs from anywhere; the API allows fewer (websites' MAX_RETRIES) */
+export const RETRY_CAP = 10;
 
 export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(PingScheduler.name);
@@ -158,6 +170,7 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       this.schedule.remove(id);
       this.suspects.delete(id);
       this.checker.release?.(id);
+      this.options.certificates?.forget(id);
     }
     this.metrics.sitesScheduled(this.schedule.size);
     this.arm();
@@ -231,6 +244,7 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.checkStarted(lag, lane);
     const target: CheckTarget = {
       url: site.url,
+      ...(site.check ? { check: site.check } : {}),
       timeoutMs: Math.min(site.timeoutMs, site.intervalMs),
       expectedStatus: site.expectedStatus,
       keyword: site.keyword,
@@ -238,8 +252,7 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       maxRedirects: site.maxRedirects,
       keepAliveKey: site.keepAlive ? site.id : undefined,
     };
-    const done: Promise<void> = this.checker
-      .check(target, ac.signal)
+    const done: Promise<void> = this.checkWithRetries(site, target, ac.signal)
       .then(
         (result) => this.finish(job, lane, target, result, ac.signal.aborted),
         (e: unknown) => this.log.error(`check of ${site.id} threw: ${(e as Error).message}`),
@@ -253,6 +266,39 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     this.pending.add(done);
   }
 
+  /**
+   * The check, retried while it fails and `site.retries` allow, inside one budget:
+   * target.timeoutMs from the first attempt's start. The answer is the last attempt's,
+   * dated at the first attempt (the round's check started then).
+   */
+  private async checkWithRetries(
+    site: SiteSpec,
+    target: CheckTarget,
+    signal: AbortSignal,
+  ): Promise<CheckResult> {
+    const first = await this.checker.check(target, signal);
+    const retries = Math.min(RETRY_CAP, Math.max(0, Math.floor(site.retries ?? 0)));
+    if (first.up || retries === 0) return first;
+    const delay = Math.max(0, Math.floor(site.retryDelayMs ?? 0));
+    const deadline = this.startedAt(first) + target.timeoutMs;
+    let result = first;
+    let attempts = 1;
+    for (let attempt = 1; attempt <= retries && !result.up && !signal.aborted; attempt++) {
+      if (deadline - this.now() - delay < MIN_RETRY_BUDGET_MS) break;
+      if (delay > 0 && !(await sleep(delay, signal))) break;
+      const budget = deadline - this.now();
+      if (budget < MIN_RETRY_BUDGET_MS) break;
+      this.metrics.checkRetried();
+      result = await this.checker.check({ ...target, timeoutMs: budget }, signal);
+      attempts++;
+    }
+    return attempts === 1 ? first : { ...result, checkedAt: first.checkedAt, attempts };
+  }
+
+  private startedAt(r: CheckResult): number {
+    return Number.isFinite(r.checkedAt) ? Math.min(r.checkedAt, this.now()) : this.now();
+  }
+
   private finish(
     job: Job,
     lane: Lane,
@@ -262,10 +308,11 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   ): void {
     if (cancelled) return; // shutdown cut it short: not an observation of the site
     const { site } = job;
-    this.metrics.checkFinished(r, lane);
+    this.metrics.checkFinished(r, lane, site.id);
     if (r.failure === 'TIMEOUT' || r.latencyMs > target.timeoutMs / 2) this.suspects.add(site.id);
     else this.suspects.delete(site.id);
     if (!this.schedule.has(site.id)) return; // deleted or paused while it ran
+    this.options.certificates?.record(site.id, r.checkedAt, r.certificate);
     try {
       this.sink.onResult(site, job.round, r);
     } catch (e) {
@@ -282,9 +329,20 @@ function specProblem(s: SiteSpec): string | undefined {
   return undefined;
 }
 
+// Sources share one spec object for every default check: encode each spec object once.
+const checkPrints = new WeakMap<object, string>();
+
+function checkPrint(check: SiteSpec['check']): string {
+  if (!check) return '';
+  let print = checkPrints.get(check);
+  if (print === undefined) checkPrints.set(check, (print = JSON.stringify(check)));
+  return print;
+}
+
 function fingerprint(s: SiteSpec): string {
   return JSON.stringify([
     s.url,
+    checkPrint(s.check),
     s.intervalMs,
     s.timeoutMs,
     s.expectedStatus,
@@ -292,5 +350,25 @@ function fingerprint(s: SiteSpec): string {
     s.followRedirects ?? null,
     s.maxRedirects ?? null,
     s.keepAlive ?? null,
+    s.retries ?? 0,
+    s.retryDelayMs ?? 0,
+    s.anchor?.round ?? null,
+    s.anchor?.at ?? null,
   ]);
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

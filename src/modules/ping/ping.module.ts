@@ -1,5 +1,6 @@
 /**
- * The ping engine: HttpChecker (DNS cache + SSRF guard + undici), the round
+ * The ping engine: KindChecker (http through the DNS cache + SSRF guard + undici; tcp,
+ * tls and dns through the same guard), the round
  * scheduler, the default health-log sink and GET /api/status. Needs AppConfig and
  * EventBus from global modules; checks nothing until a SiteSource is bound (forRoot).
  */
@@ -7,10 +8,12 @@ import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/c
 import { AppConfig } from '@/config/app-config';
 import { DnsCache } from '@/modules/dns/dns-cache';
 import { DnsModule } from '@/modules/dns/dns.module';
+import { DnsQuery } from '@/modules/dns/dns-query';
+import { CertificateLedger, CertificatesModule } from './certificate-ledger';
 import { Checker } from './check-result';
 import { CheckResultSink } from './check-result-sink';
 import { HealthLogSink } from './health-log.sink';
-import { HttpChecker } from './http-checker';
+import { KindChecker } from './kind-checker';
 import { PingMetrics } from './ping-metrics';
 import { PingScheduler } from './ping-scheduler';
 import { NoSites, SiteSource } from './site-source';
@@ -39,7 +42,7 @@ const providers: Provider[] = [
   {
     provide: Checker,
     useFactory: (dns: DnsCache, config: AppConfig) =>
-      new HttpChecker(dns, {
+      new KindChecker(dns, new DnsQuery(), {
         allowPrivateTargets: config.ping.allowPrivateTargets,
         userAgent: `uptime-validator/1 (validator ${config.node.id}; ${config.node.region})`,
       }),
@@ -56,20 +59,22 @@ const providers: Provider[] = [
       sink: CheckResultSink,
       metrics: PingMetrics,
       config: AppConfig,
+      certificates: CertificateLedger,
     ) =>
       new PingScheduler(source, checker, sink, metrics, {
         concurrency: config.ping.concurrency,
         suspectShare: 0.5,
         maxLateMs: 10_000,
         refreshMs: Math.min(config.ping.intervalMs, 10_000),
+        certificates,
       }),
-    inject: [SiteSource, Checker, CheckResultSink, PingMetrics, AppConfig],
+    inject: [SiteSource, Checker, CheckResultSink, PingMetrics, AppConfig, CertificateLedger],
   },
   StatusService,
 ];
 
 @Module({
-  imports: [DnsModule],
+  imports: [DnsModule, CertificatesModule],
   controllers: [StatusController],
   providers,
   exports: [Checker, PingMetrics, PingScheduler],

@@ -12,10 +12,12 @@ import {
 } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { AppConfig } from '@/config/app-config';
+import { Authenticated } from '@/modules/auth/current-user.decorator';
 import { StatusQueryDto, StatusResultDto } from './status.dto';
 import { StatusService } from './status.service';
 
 @ApiTags('status')
+@Authenticated()
 @Controller('status')
 export class StatusController {
   constructor(

@@ -36,7 +36,10 @@ export class StatusService {
         timeoutMs: this.config.ping.timeoutMs,
       });
       if (result.failure === 'BLOCKED') {
-        throw new DomainError('TARGET_NOT_ALLOWED', result.error ?? 'target not allowed');
+        // Never echo the address the name resolved to: internal addresses stay internal.
+        const message =
+          'target not allowed: only URLs whose host resolves to public addresses can be checked';
+        throw new DomainError('TARGET_NOT_ALLOWED', message, [{ path: 'url', message }]);
       }
       return { url: target, result };
     } finally {

@@ -5,34 +5,56 @@
  *  - on the leader only, proposes each finalized Decision (url filled in from the site);
  *    followers drop theirs (their tally keeps the open rounds for when they lead);
  *  - on every leader change, points gossip at the leader (the hub);
- *  - on every node, for each applied decision: records it in the ApplyRing and broadcasts
- *    a consensus update and a raft-commit to the site's owner and site rooms;
- *  - on the leader, the DecisionProjector writes rows and raises alerts.
+ *  - on every node, for each applied decision: records it in the ApplyRing (diagnostics)
+ *    and broadcasts a consensus update and a raft-commit to the site's owner and site
+ *    rooms, once per node even across restarts (BroadcastMark);
+ *  - starts the DecisionProjector over the committed Raft log (it projects on the leader)
+ *    and makes its floor the Raft host's compaction floor.
  */
+import { join } from 'node:path';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { encodeCommand, type Decision } from '@/core/consensus/decision';
+import { MAX_BATCH_DECISIONS, type Decision } from '@/core/consensus/decision';
 import {
   SiteStatusMachine,
+  type DecisionApplyResult,
   type SiteStatusApplyResult,
 } from '@/core/consensus/site-status.machine';
 import type { LogEntry } from '@/core/raft/raft.types';
+import { AppConfig } from '@/config/app-config';
 import { AlertPublisher } from '@/modules/alerts/alert.publisher';
 import { ApplyRing } from '@/modules/consensus/apply-ring';
+import { DECISIONS_MACHINE, proposeConsensus } from '@/modules/consensus/decisions-part';
 import { TallyService } from '@/modules/consensus/tally.service';
 import { GossipService } from '@/modules/gossip/gossip.service';
 import { RaftHost } from '@/modules/raft/raft-host';
+import { isCommandFor } from '@/modules/raft/replicated-state';
 import { RealtimePublisher } from '@/modules/realtime/realtime.publisher';
 import { SIMULATION_PREFIX } from '@/modules/simulate/simulation-id';
+import { BroadcastMark } from './broadcast-mark';
 import { DecisionProjector } from './decision.projector';
-import { SiteDirectory } from './site-directory';
+import { ProjectionAlerts } from './projection-alerts';
+import { RaftCommittedLog } from './raft-committed-log';
+import { SiteDirectory, type SiteInfo } from './site-directory';
 
-export const DECISIONS_MACHINE = 'decisions';
+export { DECISIONS_MACHINE };
+
+/**
+ * Decisions finalized within this window leave as one DecisionBatch entry: rounds that
+ * complete early (every validator voted) finish spread over the interval, so the window,
+ * not the tally tick alone, is what makes entries carry many decisions.
+ */
+export const BATCH_WINDOW_MS = 200;
 
 export interface PipelineStats {
+  /** decisions proposed (in batches) */
   proposed: number;
+  /** DecisionBatch entries proposed */
+  batches: number;
   proposeFailures: number;
   droppedAsFollower: number;
+  /** decisions of a deleted (forgotten) site, not proposed */
+  droppedForgotten: number;
   applied: number;
   leaderChanges: number;
 }
@@ -41,13 +63,18 @@ export interface PipelineStats {
 export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('DecisionPipeline');
   readonly ring = new ApplyRing();
+  private readonly mark: BroadcastMark;
   private leader: string | null = null;
   private wasLeader = false;
   private unsubscribe: (() => void) | null = null;
+  private pending: Decision[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
   readonly stats: PipelineStats = {
     proposed: 0,
+    batches: 0,
     proposeFailures: 0,
     droppedAsFollower: 0,
+    droppedForgotten: 0,
     applied: 0,
     leaderChanges: 0,
   };
@@ -60,8 +87,11 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
     private readonly sites: SiteDirectory,
     private readonly projector: DecisionProjector,
     private readonly moduleRef: ModuleRef,
+    config: AppConfig,
     @Optional() private readonly realtime?: RealtimePublisher,
-  ) {}
+  ) {
+    this.mark = new BroadcastMark(join(config.dataDir, 'broadcast.mark'));
+  }
 
   onModuleInit(): void {
     this.raft.register(DECISIONS_MACHINE, this.machine);
@@ -72,13 +102,18 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
     } catch {
       this.log.warn('no AlertPublisher in this application: transitions raise no alerts');
     }
-    this.projector.bind(this.ring, () => this.raft.isLeader(), alerts);
+    this.projector.start(
+      new RaftCommittedLog(this.raft),
+      alerts ? new ProjectionAlerts(alerts, this.sites) : null,
+    );
+    this.raft.setCompactionFloor(() => this.projector.floor());
     this.unsubscribe = this.tally.onDecision((d) => this.onDecision(d));
     this.raft.onLeadershipChange(() => this.watchLeader());
   }
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
   }
 
   /** This node's replicated view of a site. */
@@ -96,61 +131,84 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
     const isLeader = this.raft.isLeader();
     if (isLeader !== this.wasLeader) {
       this.wasLeader = isLeader;
-      this.projector.leadershipChanged();
+      this.projector.leadershipChanged(isLeader);
     }
   }
 
   private onDecision(d: Decision): void {
     // One-off checks (GET /api/simulate) are tallied like sites but never replicated.
     if (d.siteId.startsWith(SIMULATION_PREFIX)) return;
+    if (this.machine.isForgotten(d.siteId)) {
+      this.stats.droppedForgotten++;
+      return;
+    }
     if (!this.raft.isLeader()) {
       this.stats.droppedAsFollower++;
       return;
     }
-    void this.propose(d);
+    // Everything finalized in one tick (and within BATCH_WINDOW_MS) is one entry.
+    this.pending.push(d);
+    if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush(), BATCH_WINDOW_MS);
   }
 
-  private async propose(d: Decision): Promise<void> {
-    try {
-      let decision = d;
-      if (decision.url === undefined) {
-        const site = await this.sites.get(d.siteId).catch(() => null);
-        if (site) decision = { ...d, url: site.url };
+  private async flush(): Promise<void> {
+    this.flushTimer = null;
+    const all = this.pending;
+    this.pending = [];
+    const infos = await this.sites
+      .getMany(all.filter((d) => d.url === undefined).map((d) => d.siteId))
+      .catch(() => new Map<string, SiteInfo | null>());
+    const decisions = all.map((d) => {
+      const site = d.url === undefined ? infos.get(d.siteId) : null;
+      return site ? { ...d, url: site.url } : d;
+    });
+    for (let i = 0; i < decisions.length; i += MAX_BATCH_DECISIONS) {
+      const chunk = decisions.slice(i, i + MAX_BATCH_DECISIONS);
+      try {
+        await proposeConsensus(this.raft, { t: 'batch', decisions: chunk });
+        this.stats.proposed += chunk.length;
+        this.stats.batches++;
+      } catch (e) {
+        this.stats.proposeFailures += chunk.length;
+        this.log.warn(
+          `${chunk.length} decisions not committed: ${(e as Error).message.slice(0, 200)}`,
+        );
       }
-      // The part receives JSON.stringify(command): keep encodeCommand's exact bytes.
-      const command: unknown = JSON.parse(encodeCommand({ t: 'decision', decision }));
-      await this.raft.propose(DECISIONS_MACHINE, command);
-      this.stats.proposed++;
-    } catch (e) {
-      this.stats.proposeFailures++;
-      this.log.warn(
-        `decision ${d.siteId}#${d.round} not committed: ${(e as Error).message.slice(0, 200)}`,
-      );
     }
   }
 
   private onApplied(entry: LogEntry, result: unknown, replay: boolean): void {
-    this.ring.seen(entry.index);
-    if (!isDecisionsEntry(entry)) return;
+    if (this.raft.isLeader()) this.projector.kick();
+    if (entry.type !== 'command' || !isCommandFor(entry.data, DECISIONS_MACHINE)) return;
     const r: SiteStatusApplyResult =
       typeof result === 'object' && result !== null && 'kind' in result
         ? (result as SiteStatusApplyResult)
         : { kind: 'ignored', reason: 'malformed', detail: 'undecodable command' };
     this.ring.push({ index: entry.index, term: entry.term, result: r });
     this.stats.applied++;
-    if (this.raft.isLeader()) this.projector.kick();
-    if (replay || r.kind !== 'decision' || !this.realtime) return;
-    void this.broadcast(entry, r).catch((e: unknown) =>
-      this.log.warn(`broadcast of index ${entry.index} failed: ${(e as Error).message}`),
+    if (replay || !this.realtime || !this.mark.claim(entry.index)) return;
+    const decided = (r.kind === 'batch' ? r.results : r.kind === 'decision' ? [r] : []).filter(
+      (x): x is Extract<DecisionApplyResult, { kind: 'decision' }> => x.kind === 'decision',
     );
+    if (decided.length === 0) return;
+    // One pass per entry: owners resolved together (cached, misses in one query), then the events.
+    void this.sites
+      .getMany(decided.map((x) => x.decision.siteId))
+      .catch(() => new Map<string, SiteInfo | null>())
+      .then((sites) => {
+        for (const x of decided) this.broadcast(entry, x, sites.get(x.decision.siteId) ?? null);
+      })
+      .catch((e: unknown) =>
+        this.log.warn(`broadcast of index ${entry.index} failed: ${(e as Error).message}`),
+      );
   }
 
-  private async broadcast(
+  private broadcast(
     entry: LogEntry,
     r: Extract<SiteStatusApplyResult, { kind: 'decision' }>,
-  ): Promise<void> {
+    site: SiteInfo | null,
+  ): void {
     const d = r.decision;
-    const site = await this.sites.get(d.siteId).catch(() => null);
     const target = { users: site ? [site.ownerId] : [], sites: [d.siteId] };
     this.realtime!.to(target, 'consensus', {
       url: d.url ?? site?.url ?? '',
@@ -171,10 +229,4 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
       timeStamp: d.decidedAt,
     });
   }
-}
-
-function isDecisionsEntry(entry: LogEntry): boolean {
-  const data =
-    typeof entry.data === 'string' ? entry.data : Buffer.from(entry.data).toString('utf8');
-  return data.startsWith(`{"m":"${DECISIONS_MACHINE}"`);
 }

@@ -11,12 +11,13 @@ import { RealtimeModule } from '@/modules/realtime/realtime.module';
 import { ConsensusStatusController } from './consensus-status.controller';
 import { DecisionPipeline } from './decision-pipeline';
 import { DecisionProjector } from './decision.projector';
+import { PrismaProjectionStore } from './projection.store';
 import { SiteDirectory } from './site-directory';
 
 @Module({
   imports: [ConsensusModule, GossipModule, RealtimeModule],
   controllers: [ConsensusStatusController],
-  providers: [SiteDirectory, DecisionProjector, DecisionPipeline],
+  providers: [SiteDirectory, PrismaProjectionStore, DecisionProjector, DecisionPipeline],
   exports: [DecisionPipeline, DecisionProjector],
 })
 export class ProjectionModule {}

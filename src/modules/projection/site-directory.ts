@@ -25,16 +25,32 @@ export class SiteDirectory {
   constructor(private readonly prisma: PrismaService) {}
 
   async get(siteId: string): Promise<SiteInfo | null> {
-    const hit = this.cache.get(siteId);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.info;
-    if (!isUuid(siteId)) return null;
-    const row = await this.prisma.website.findUnique({
-      where: { id: siteId },
-      select: { ownerId: true, url: true },
+    return (await this.getMany([siteId])).get(siteId) ?? null;
+  }
+
+  /** Every id's info (null when gone); cache misses are read in one query. */
+  async getMany(siteIds: readonly string[]): Promise<Map<string, SiteInfo | null>> {
+    const now = Date.now();
+    const out = new Map<string, SiteInfo | null>();
+    const missing: string[] = [];
+    for (const id of new Set(siteIds)) {
+      const hit = this.cache.get(id);
+      if (hit && now - hit.at < TTL_MS) out.set(id, hit.info);
+      else if (!isUuid(id)) out.set(id, null);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const rows = await this.prisma.website.findMany({
+      where: { id: { in: missing } },
+      select: { id: true, ownerId: true, url: true },
     });
-    const info = row ? { ownerId: row.ownerId, url: row.url } : null;
-    if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-    this.cache.set(siteId, { at: Date.now(), info });
-    return info;
+    const found = new Map(rows.map((r) => [r.id, { ownerId: r.ownerId, url: r.url }]));
+    if (this.cache.size + missing.length > MAX_ENTRIES) this.cache.clear();
+    for (const id of missing) {
+      const info = found.get(id) ?? null;
+      this.cache.set(id, { at: now, info });
+      out.set(id, info);
+    }
+    return out;
   }
 }

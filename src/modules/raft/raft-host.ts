@@ -1,34 +1,39 @@
+import type { RaftStorage } from '@/core/raft/raft-storage.port';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { FlooredCompaction } from '@/core/pipeline/floored-compaction';
 import { SeededRandom } from '@/core/ports/seeded-random';
 import type { RaftMessage } from '@/core/raft/raft.messages';
-import { RaftNode, Ready } from '@/core/raft/raft-node';
-import type { LogEntry, ReadState, Role, StateMachine } from '@/core/raft/raft.types';
+import { ProposalTable } from '@/core/raft/proposal-table';
+import { RaftNode } from '@/core/raft/raft-node';
+import type { LogEntry, ReadState, Role, Snapshot, StateMachine } from '@/core/raft/raft.types';
 import { AppConfig } from '@/config/app-config';
 import { DomainError } from '@/common/domain-error';
 import { ClusterClient } from '@/infra/cluster/cluster-client';
 import { ClusterStatus, ClusterStatusSnapshot } from './cluster-status';
 import { KvStateMachine } from './kv.state-machine';
+import { RaftDriver } from './raft-driver';
 import { RaftTransport } from './raft-transport';
-import { encodeCommand, ReplicatedState } from './replicated-state';
+import { encodeCommand, encodeJsonCommand, partImage, ReplicatedState } from './replicated-state';
 import { DiskRaftStorage } from './storage/disk-raft-storage';
 
 /**
- * Drives the pure Raft core with real time, disk and HTTP. Each Ready is
- * handled in the contract's order: persist (fsync) → send → apply → advance,
- * one at a time, so no message promises state a crash could take back.
+ * Hosts the pure Raft core with real time, disk and HTTP: the RaftDriver runs
+ * its Ready loop (group commit, the leader's parallel write); this class owns
+ * proposals, reads, commit and leadership listeners and the shutdown handover.
  */
 
 const TICK_MS = 10;
+/** after a long stall (GC, a blocked loop), at most this many ticks are replayed at once */
+const MAX_CATCH_UP_TICKS = 20;
 const PROPOSAL_TIMEOUT_MS = 5_000;
 const READ_TIMEOUT_MS = 3_000;
+const LOST = () => new DomainError('UNAVAILABLE', 'proposal lost to a leader change; retry');
 
-interface PendingProposal {
-  term: number;
+interface ProposalWaiter {
   resolve(result: unknown): void;
   reject(e: Error): void;
-  timer: NodeJS.Timeout;
 }
 
 interface PendingRead {
@@ -53,19 +58,36 @@ export class RaftHost
   private readonly transport: RaftTransport;
   private node: RaftNode | null = null;
   private storage: DiskRaftStorage | null = null;
+  private driver: RaftDriver | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private processing = false;
-  private again = false;
   private stopped = false;
   private failure: Error | null = null;
   private applied = 0;
   /** commit index at boot: entries up to it are replays of what was applied before the restart */
   private bootCommit = 0;
-  private readonly proposals = new Map<number, PendingProposal>();
+  private readonly proposals = new ProposalTable<ProposalWaiter>(PROPOSAL_TIMEOUT_MS);
   private readonly reads = new Map<string, PendingRead>();
   private readonly listeners: CommitListener[] = [];
   private readonly roleListeners: (() => void)[] = [];
   private role: Role = 'follower';
+  private knownLeader: string | null = null;
+  private badFrames = 0;
+  /** the disk refuses writes: led by others, refusing peers' messages until it takes them again */
+  private diskFull = false;
+  private readonly requests = new Map<string, number>();
+  /** a leadership transfer in progress (SIGTERM): settled by the role change */
+  private handover: {
+    target: string;
+    timer: NodeJS.Timeout;
+    resolve(to: string | null): void;
+  } | null = null;
+  // ---- projection support (pipeline): committed-log reads and a compaction floor ----
+  /** the snapshot the log currently starts after */
+  private latest: Snapshot | null = null;
+  /** no compaction past this index (the projection cursor); none registered: no floor */
+  private floor: () => number = () => Number.POSITIVE_INFINITY;
+  private readonly compaction: FlooredCompaction;
+  // ---- end projection support ----
 
   constructor(
     private readonly config: AppConfig,
@@ -75,8 +97,11 @@ export class RaftHost
     this.self = config.node.advertiseAddress;
     this.voters = [this.self, ...config.node.peers.map((p) => p.address)].sort();
     this.state.register('kv', this.kv);
+    this.compaction = new FlooredCompaction(config.raft.snapshotEvery);
     const messageMs = Math.max(200, Math.min(2_000, config.raft.electionTimeoutMs));
-    this.transport = new RaftTransport(client, { messageMs, snapshotMs: 30_000 });
+    this.transport = new RaftTransport(client, { messageMs, snapshotMs: 30_000 }, (peer, ms) =>
+      this.receiveReply(peer, ms),
+    );
   }
 
   /** Plugs a named state machine into the log; call before the application boots. */
@@ -90,6 +115,33 @@ export class RaftHost
     this.listeners.push(listener);
   }
 
+  // ---- projection support (pipeline) ----
+  /**
+   * Up to `max` committed entries from `from` on, straight from the Raft log (the
+   * in-memory image of the persisted log, rebuilt from disk at boot); undefined when
+   * `from` is at or below the snapshot.
+   */
+  committedEntries(from: number, max: number): LogEntry[] | undefined {
+    const node = this.node;
+    if (!node) return [];
+    if (from <= node.snapshotIndex) return undefined;
+    return node.entries(from, Math.min(node.commitIndex, from + max - 1));
+  }
+
+  /** The snapshot the log starts after, as one part's image (empty: no snapshot or no such part). */
+  snapshotOf(part: string): { index: number; image: Uint8Array } {
+    const snap = this.latest;
+    return snap
+      ? { index: snap.index, image: partImage(snap.data, part) }
+      : { index: 0, image: new Uint8Array() };
+  }
+
+  /** Compaction never passes floor() (re-read before every compaction). */
+  setCompactionFloor(floor: () => number): void {
+    this.floor = floor;
+  }
+  // ---- end projection support ----
+
   /** Called after this node's role or known leader changed (read them from snapshot()). */
   onLeadershipChange(listener: () => void): void {
     this.roleListeners.push(listener);
@@ -98,6 +150,7 @@ export class RaftHost
   async onApplicationBootstrap(): Promise<void> {
     const dir = join(this.config.dataDir, 'raft');
     this.storage = await DiskRaftStorage.open({ dir });
+    this.storage.onDiskFull((full, e) => this.onDiskFull(full, e));
     const initial = await this.storage.load();
     if (this.storage.recovery.tornTail)
       this.log.warn(`cut a torn log tail: ${JSON.stringify(this.storage.recovery.tornTail)}`);
@@ -105,6 +158,7 @@ export class RaftHost
       this.state.restore(initial.snapshot.data);
       this.applied = initial.snapshot.index;
     }
+    this.latest = initial.snapshot;
     this.bootCommit = initial.hardState.commit;
     const electionTicks = Math.max(2, Math.round(this.config.raft.electionTimeoutMs / TICK_MS));
     const heartbeatTicks = Math.max(
@@ -121,14 +175,49 @@ export class RaftHost
       },
       initial,
     );
+    this.driver = new RaftDriver(
+      this.node,
+      this.timed(this.storage),
+      (m) => this.transport.send(m),
+      {
+        softState: (ss) => this.onRole(ss.role, ss.term, ss.leader),
+        restore: (snap) => {
+          this.state.restore(snap.data);
+          this.applied = snap.index;
+          this.latest = snap;
+        },
+        apply: (e) => this.apply(e),
+        readStates: (states) => {
+          for (const rs of states) this.confirmRead(rs);
+        },
+        // after every Ready's applies and confirmations: reads due now, then compaction
+        compact: () => {
+          this.serveReads();
+          return this.maybeCompact();
+        },
+        fail: (e) => this.fail(e),
+      },
+    );
     if (this.voters.length === 1) this.node.campaign();
     this.log.log(
       `node ${this.self} of [${this.voters.join(', ')}]: term ${initial.hardState.term}, ` +
         `${initial.entries.length} entries after snapshot ${initial.snapshot?.index ?? 0}`,
     );
+    // Logical time follows the wall clock: a busy event loop fires the interval late,
+    // and counting callbacks instead of elapsed time would stretch every timeout.
+    let ticked = performance.now();
     this.timer = setInterval(() => {
-      this.node?.tick();
-      this.kick();
+      const due = Math.min(MAX_CATCH_UP_TICKS, Math.floor((performance.now() - ticked) / TICK_MS));
+      ticked = due === MAX_CATCH_UP_TICKS ? performance.now() : ticked + due * TICK_MS;
+      for (let i = 0; i < due; i++) this.node?.tick();
+      // The core abandons a transfer after an election timeout: a handover keeps asking.
+      if (this.handover && this.node?.status().transferee === null)
+        this.node.transferLeadership(this.handover.target);
+      if (due > 0) this.kick();
+      for (const p of this.proposals.expire(performance.now()))
+        p.reject(
+          new DomainError('UNAVAILABLE', 'proposal not committed in time; its outcome is unknown'),
+        );
     }, TICK_MS);
     this.kick();
   }
@@ -136,48 +225,134 @@ export class RaftHost
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    const waitIdle = async () => {
-      for (let i = 0; i < 200 && this.processing; i++) await new Promise((r) => setTimeout(r, 10));
-    };
-    await waitIdle();
-    for (const p of this.proposals.values())
+    // A write waiting for disk space would hold stop() forever: give it up (it acknowledged nothing).
+    const closing = this.diskFull ? this.storage?.close() : undefined;
+    await this.driver?.stop();
+    await closing;
+    for (const p of this.proposals.drain())
       p.reject(new DomainError('UNAVAILABLE', 'node shutting down'));
     for (const r of this.reads.values())
       r.reject(new DomainError('UNAVAILABLE', 'node shutting down'));
     await this.storage?.close();
   }
 
-  /** Handles one validated message from a peer. */
-  receive(m: RaftMessage): void {
+  /**
+   * Before a graceful stop (SIGTERM): hands leadership to the most caught-up
+   * live follower, which the core sends TimeoutNow only once its log matches
+   * ours, so a rolling restart costs about one round trip of writes instead of
+   * an election timeout. Resolves with the new leader, or null (not leading,
+   * alone, or no successor within `timeoutMs`; then the others elect one).
+   */
+  async handOverLeadership(timeoutMs: number): Promise<string | null> {
+    const node = this.node;
+    if (!node || this.stopped || this.failure || node.currentRole !== 'leader') return null;
+    const progress = node.status().progress ?? {};
+    const now = Math.max(...Object.values(progress).map((p) => p.lastHeardTick));
+    const electionTicks = Math.max(2, Math.round(this.config.raft.electionTimeoutMs / TICK_MS));
+    const candidates = Object.entries(progress)
+      .filter(([id, p]) => id !== this.self && now - p.lastHeardTick < electionTicks)
+      .sort((a, b) => b[1].match - a[1].match);
+    if (candidates.length === 0) return null;
+    const target = candidates[0][0];
+    const t0 = performance.now();
+    const handedTo = await new Promise<string | null>((resolve) => {
+      const timer = setTimeout(() => this.endHandover(null), timeoutMs);
+      this.handover = { target, timer, resolve };
+      node.transferLeadership(target);
+      this.kick();
+    });
+    const ms = (performance.now() - t0).toFixed(1);
+    // warn: an operator reading a shutdown wants to see where leadership went
+    if (handedTo) this.log.warn(`leadership handed to ${target} in ${ms} ms`);
+    else this.log.warn(`leadership transfer to ${target} did not finish in ${timeoutMs} ms`);
+    return handedTo;
+  }
+
+  /** The handover ends when this node stops leading (onRole) or its time is up. */
+  private endHandover(to: string | null): void {
+    const h = this.handover;
+    if (!h) return;
+    this.handover = null;
+    clearTimeout(h.timer);
+    h.resolve(to);
+  }
+
+  /**
+   * Handles a peer's decoded frame, sent by `sender` (the address its request
+   * or reply was signed for, when known). All messages are checked before any
+   * is stepped: each is for this node, from a member, and from the sender
+   * itself, else the frame is refused whole and counted.
+   */
+  receiveBatch(messages: readonly RaftMessage[], sender: string | undefined): void {
     if (!this.node || this.stopped || this.failure)
       throw new DomainError('UNAVAILABLE', 'raft not running');
-    if (m.to !== this.self)
-      throw new DomainError('VALIDATION_FAILED', `message for ${m.to}, this is ${this.self}`);
-    if (!this.voters.includes(m.from))
-      throw new DomainError('FORBIDDEN', `${m.from} is not a member`);
-    this.node.step(m);
+    if (this.diskFull) throw new DomainError('UNAVAILABLE', 'raft storage is full');
+    const refusal = this.refusal(messages, sender);
+    if (refusal) {
+      this.badFrames += 1;
+      throw refusal;
+    }
+    for (const m of messages) this.node.step(m);
     this.kick();
+  }
+
+  private refusal(messages: readonly RaftMessage[], sender: string | undefined): Error | null {
+    for (const m of messages) {
+      if (m.to !== this.self)
+        return new DomainError('VALIDATION_FAILED', `message for ${m.to}, this is ${this.self}`);
+      if (!this.voters.includes(m.from))
+        return new DomainError('FORBIDDEN', `${m.from} is not a member`);
+      if (sender !== undefined && m.from !== sender)
+        return new DomainError('FORBIDDEN', `${sender} may not send as ${m.from}`);
+    }
+    return null;
+  }
+
+  /** What this node has for `peer` within the reply window, for the response to its frame. */
+  replyTo(peer: string): Promise<{ body: Buffer; headers: Record<string, string> }> {
+    return this.transport.replyTo(peer);
+  }
+
+  /** Messages that came back in the (authenticated) response to our frame to `peer`. */
+  private receiveReply(peer: string, messages: RaftMessage[]): void {
+    try {
+      this.receiveBatch(messages, peer);
+    } catch (e) {
+      if (this.badFrames <= 20 || this.badFrames % 1000 === 0)
+        this.log.warn(`reply from ${peer} refused: ${(e as Error).message}`);
+    }
+  }
+
+  /** A peer sent a frame that could not be decoded (reported in status). */
+  countBadFrame(): void {
+    this.badFrames += 1;
+  }
+
+  /** One request served by the bare handler (RaftHttpHandler), for /metrics and status. */
+  countRequest(path: string, status: number): void {
+    const key = `${path} ${Math.floor(status / 100)}xx`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    this.served(path, status);
   }
 
   /** Appends a command for `machine`; resolves with its apply result once committed. */
   propose<T>(machine: string, command: unknown): Promise<T> {
+    return this.proposeEncoded<T>(encodeCommand(machine, command));
+  }
+
+  /** The same for a command already encoded by JSON.stringify (kept byte for byte). */
+  proposeJson<T>(machine: string, json: string): Promise<T> {
+    return this.proposeEncoded<T>(encodeJsonCommand(machine, json));
+  }
+
+  private proposeEncoded<T>(data: string): Promise<T> {
     const node = this.running();
-    const r = node.propose(encodeCommand(machine, command));
+    const r = node.propose(data);
     if (!r.ok)
       throw new DomainError('NOT_LEADER', `not the leader; leader: ${r.leader ?? 'unknown'}`);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.proposals.delete(r.index);
-        reject(
-          new DomainError('UNAVAILABLE', 'proposal not committed in time; its outcome is unknown'),
-        );
-      }, PROPOSAL_TIMEOUT_MS);
-      this.proposals.set(r.index, {
-        term: r.term,
-        resolve: resolve,
-        reject,
-        timer,
-      });
+      const waiter: ProposalWaiter = { resolve, reject };
+      this.proposals.track(r.index, r.term, performance.now(), waiter)?.reject(LOST());
       this.kick();
     });
   }
@@ -217,7 +392,12 @@ export class RaftHost
   }
 
   transportStats() {
-    return this.transport.stats();
+    return {
+      peers: this.transport.stats(),
+      badFrames: this.badFrames,
+      requests: Object.fromEntries(this.requests),
+      driver: this.driver ? { ...this.driver.stats } : null,
+    };
   }
 
   private running(): RaftNode {
@@ -226,63 +406,30 @@ export class RaftHost
     return this.node;
   }
 
+  /** The storage as the driver sees it: each durable append is timed for /metrics (onAppend). */
+  private timed(storage: RaftStorage): RaftStorage {
+    return {
+      load: () => storage.load(),
+      save: async (update) => {
+        const t0 = performance.now();
+        await storage.save(update);
+        this.appended(performance.now() - t0, update.entries.length);
+      },
+      compact: (snapshot) => storage.compact(snapshot),
+      close: () => storage.close(),
+    };
+  }
+
   private kick(): void {
-    if (this.processing) {
-      this.again = true;
-      return;
-    }
-    if (!this.node || this.failure) return;
-    this.processing = true;
-    this.drain()
-      .catch((e: unknown) => this.fail(e as Error))
-      .finally(() => {
-        this.processing = false;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.kick();
-        }
-      });
-  }
-
-  private async drain(): Promise<void> {
-    const node = this.node!;
-    while (node.hasReady() && !this.failure) {
-      this.again = false;
-      await this.handle(node.ready());
-      node.advance();
-      await this.maybeCompact();
-    }
-  }
-
-  private async handle(rd: Ready): Promise<void> {
-    if (rd.softState) this.onRole(rd.softState.role, rd.softState.term, rd.softState.leader);
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      await this.storage!.save({
-        hardState: rd.hardState,
-        entries: rd.entries,
-        snapshot: rd.snapshot,
-      });
-    }
-    if (rd.snapshot) {
-      this.state.restore(rd.snapshot.data);
-      this.applied = rd.snapshot.index;
-    }
-    if (!this.stopped) for (const m of rd.messages) this.transport.send(m);
-    for (const e of rd.committedEntries) this.apply(e);
-    for (const rs of rd.readStates) this.confirmRead(rs);
-    this.serveReads();
+    if (!this.stopped) this.driver?.kick();
   }
 
   private apply(e: LogEntry): void {
     const result = e.type === 'command' ? this.state.apply(e) : undefined;
     this.applied = e.index;
-    const p = this.proposals.get(e.index);
-    if (p) {
-      this.proposals.delete(e.index);
-      clearTimeout(p.timer);
-      if (p.term === e.term) p.resolve(result);
-      else p.reject(new DomainError('UNAVAILABLE', 'proposal lost to a leader change; retry'));
-    }
+    const p = this.proposals.applied(e.index, e.term);
+    if (p?.outcome === 'committed') p.waiter.resolve(result);
+    else if (p) p.waiter.reject(LOST());
     if (e.type !== 'command') return;
     for (const l of this.listeners) {
       try {
@@ -309,17 +456,50 @@ export class RaftHost
   }
 
   private onRole(role: Role, term: number, leader: string | null): void {
+    const changed = role !== this.role || leader !== this.knownLeader;
     if (role !== this.role)
       this.log.log(`${this.role} → ${role} in term ${term} (leader ${leader ?? 'none'})`);
     this.role = role;
+    this.knownLeader = leader;
+    if (role !== 'leader') this.endHandover(this.handover?.target ?? null);
+    if (!changed) return;
+    for (const l of this.roleListeners) {
+      try {
+        l();
+      } catch (e) {
+        this.log.warn(`leadership listener failed: ${(e as Error).message}`);
+      }
+    }
   }
 
-  private async maybeCompact(): Promise<void> {
+  /** A snapshot every snapshotEvery applied entries, never past the floor (FlooredCompaction). */
+  private maybeCompact(): Snapshot | null {
     const node = this.node!;
-    if (this.applied - node.snapshotIndex < this.config.raft.snapshotEvery) return;
-    const snap = node.compact(this.applied, this.state.snapshot());
-    await this.storage!.compact(snap);
+    const due = this.compaction.next(this.applied, node.snapshotIndex, this.floor(), () =>
+      this.state.snapshot(),
+    );
+    if (!due) return null;
+    const snap = node.compact(due.index, due.data);
+    this.latest = snap;
     this.log.log(`snapshot at index ${snap.index} (term ${snap.term}), ${snap.data.length} bytes`);
+    return snap;
+  }
+
+  /**
+   * Issue 12.3: a full disk is waited out, not fatal. The write stays pending
+   * (so nothing it carries is acknowledged), the node steps down and refuses
+   * peers' messages (no entries pile up in memory); once the storage's retry
+   * succeeds it takes messages again and catches up as a follower.
+   */
+  private onDiskFull(full: boolean, e: Error | null): void {
+    this.diskFull = full;
+    if (!full) {
+      this.log.warn('raft storage takes writes again: rejoining as a follower');
+      return;
+    }
+    this.log.warn(`raft storage refuses writes (${e?.message}): stepping down until space returns`);
+    this.node?.stepDown();
+    this.kick();
   }
 
   /** A node that cannot persist must not take part any more: it stops and reports not ready. */
@@ -327,9 +507,8 @@ export class RaftHost
     this.failure = e;
     if (this.timer) clearInterval(this.timer);
     this.log.error(`raft stopped: ${e.stack ?? e.message}`);
-    for (const p of this.proposals.values())
+    for (const p of this.proposals.drain())
       p.reject(new DomainError('UNAVAILABLE', 'raft stopped'));
-    this.proposals.clear();
   }
 }
 

@@ -1,91 +1,225 @@
 import { Logger } from '@nestjs/common';
 import type { RaftMessage } from '@/core/raft/raft.messages';
+import { entrySize } from '@/core/raft/raft.types';
 import { ClusterClient } from '@/infra/cluster/cluster-client';
-import { pathOf, toWire } from './raft-wire';
+import { decodeFrame, encodeFrame, FrameError } from './raft-frame';
 
 /**
- * Fire-and-forget delivery of Raft messages, one bounded queue and a few
- * concurrent requests per peer. Raft tolerates loss and reordering, so a slow
- * or dead follower only loses its own messages; it never stalls the others.
+ * Fire-and-forget delivery of Raft messages over each peer's keep-alive
+ * connections. Messages to one peer are coalesced: everything queued while
+ * the previous requests were in flight leaves as one signed binary frame
+ * (POST /api/raft/batch). A peer's frame is answered with what this node has
+ * for it within a short window (its acks, once fsynced), as a signed frame in
+ * the HTTP response, which saves a request per round trip. Raft tolerates
+ * loss and reordering, so a slow or dead follower only loses its own
+ * messages (bounded queue); it never stalls the others.
  */
 
-const MAX_QUEUE = 512;
+export const BATCH_PATH = '/api/raft/batch';
+export const REPLY_PATH = `${BATCH_PATH}#reply`;
+const MAX_QUEUE = 4_096;
+/** requests in flight per peer: some waiting for their answers while the next batch forms */
 const MAX_INFLIGHT = 4;
+/** how long an incoming frame's response waits for messages to carry back */
+const REPLY_WINDOW_MS = 25;
+const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 export interface TransportTimeouts {
   messageMs: number;
   snapshotMs: number;
 }
 
-class PeerQueue {
-  private readonly queue: RaftMessage[] = [];
+export interface PeerTransportStats {
+  /** messages dropped from a full queue */
+  dropped: number;
+  /** requests that failed (unreachable peer, timeout, refusal) */
+  failed: number;
+  batches: number;
+  messages: number;
+  /** messages that went back in the response to the peer's own frame */
+  replied: number;
+}
+
+export type ReplyHandler = (peer: string, messages: RaftMessage[]) => void;
+
+interface ReplySlot {
+  resolve(messages: RaftMessage[]): void;
+  timer: NodeJS.Timeout;
+}
+
+function approxBytes(m: RaftMessage): number {
+  if (m.type === 'AppendEntries') return m.entries.reduce((n, e) => n + entrySize(e), 64);
+  if (m.type === 'InstallSnapshot') return 64 + m.data.byteLength;
+  return 64;
+}
+
+class PeerChannel {
+  private queue: RaftMessage[] = [];
   private inflight = 0;
-  dropped = 0;
-  failed = 0;
+  private scheduled = false;
+  private readonly slots: ReplySlot[] = [];
+  readonly stats: PeerTransportStats = {
+    dropped: 0,
+    failed: 0,
+    batches: 0,
+    messages: 0,
+    replied: 0,
+  };
 
   constructor(
     private readonly peer: string,
     private readonly client: ClusterClient,
     private readonly timeouts: TransportTimeouts,
     private readonly log: Logger,
+    private readonly onReply: ReplyHandler,
   ) {}
+
+  /** The peer's frame is being answered: what we send it meanwhile goes in that answer. */
+  openReply(): Promise<RaftMessage[]> {
+    return new Promise<RaftMessage[]>((resolve) => {
+      const slot: ReplySlot = {
+        resolve,
+        timer: setTimeout(() => {
+          const i = this.slots.indexOf(slot);
+          if (i >= 0) this.slots.splice(i, 1);
+          resolve([]);
+        }, REPLY_WINDOW_MS),
+      };
+      this.slots.push(slot);
+      if (this.queue.length > 0) this.schedule();
+    });
+  }
 
   push(m: RaftMessage): void {
     if (this.queue.length >= MAX_QUEUE) {
       this.queue.shift();
-      this.dropped += 1;
+      this.stats.dropped += 1;
     }
     this.queue.push(m);
+    this.schedule();
+  }
+
+  /** Flush after the current turn: every message of one Ready loop shares a frame. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const slot = this.slots.shift();
+    if (slot && this.queue.length > 0) {
+      clearTimeout(slot.timer);
+      const batch = this.take();
+      this.stats.replied += batch.length;
+      slot.resolve(batch);
+      if (this.queue.length > 0) this.schedule();
+      return;
+    }
+    if (slot) this.slots.unshift(slot);
     this.pump();
+  }
+
+  /** The longest prefix of the queue that fits one frame. */
+  private take(): RaftMessage[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length) {
+      const b = approxBytes(this.queue[n]);
+      if (n > 0 && bytes + b > MAX_FRAME_BYTES) break;
+      bytes += b;
+      n++;
+    }
+    return this.queue.splice(0, n);
   }
 
   private pump(): void {
     while (this.inflight < MAX_INFLIGHT && this.queue.length > 0) {
-      const m = this.queue.shift()!;
-      this.inflight += 1;
-      const timeout =
-        m.type === 'InstallSnapshot' ? this.timeouts.snapshotMs : this.timeouts.messageMs;
-      this.client
-        .post(this.peer, pathOf(m.type), toWire(m), timeout)
-        .then((res) => {
-          if (res.status >= 300) {
-            this.failed += 1;
-            this.log.warn(`${m.type} to ${this.peer}: HTTP ${res.status}`);
-          }
-        })
-        .catch(() => {
-          // Unreachable peer: Raft retries by itself (heartbeats, probes).
-          this.failed += 1;
-        })
-        .finally(() => {
-          this.inflight -= 1;
-          this.pump();
-        });
+      const batch = this.take();
+      this.send(
+        batch,
+        batch.some((m) => m.type === 'InstallSnapshot'),
+      );
     }
+  }
+
+  private send(batch: RaftMessage[], snapshot: boolean): void {
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(batch);
+    } catch (e) {
+      this.stats.failed += 1;
+      this.log.error(`cannot encode a frame for ${this.peer}: ${(e as Error).message}`);
+      return;
+    }
+    this.inflight += 1;
+    this.stats.batches += 1;
+    this.stats.messages += batch.length;
+    const timeout = snapshot ? this.timeouts.snapshotMs : this.timeouts.messageMs;
+    this.client
+      .postBytes(this.peer, BATCH_PATH, frame, timeout, REPLY_PATH)
+      .then(({ status, reply }) => {
+        if (status >= 300) {
+          this.stats.failed += 1;
+          if (this.stats.failed <= 20 || this.stats.failed % 1000 === 0)
+            this.log.warn(`${batch.length} messages to ${this.peer}: HTTP ${status}`);
+          return;
+        }
+        if (reply) this.onReply(this.peer, decodeFrame(reply));
+      })
+      .catch((e: unknown) => {
+        // Unreachable peer: Raft retries by itself (heartbeats, probes). A bad reply is counted.
+        this.stats.failed += 1;
+        if (e instanceof FrameError || /not authenticated|signed by/.test((e as Error).message))
+          this.log.warn(`reply from ${this.peer} refused: ${(e as Error).message}`);
+      })
+      .finally(() => {
+        this.inflight -= 1;
+        this.pump();
+      });
   }
 }
 
 export class RaftTransport {
-  private readonly peers = new Map<string, PeerQueue>();
+  private readonly peers = new Map<string, PeerChannel>();
   private readonly log = new Logger('RaftTransport');
 
   constructor(
     private readonly client: ClusterClient,
     private readonly timeouts: TransportTimeouts,
+    private readonly onReply: ReplyHandler,
   ) {}
 
   send(m: RaftMessage): void {
-    let q = this.peers.get(m.to);
-    if (!q) {
-      q = new PeerQueue(m.to, this.client, this.timeouts, this.log);
-      this.peers.set(m.to, q);
-    }
-    q.push(m);
+    this.channel(m.to).push(m);
   }
 
-  stats(): Record<string, { dropped: number; failed: number }> {
-    const out: Record<string, { dropped: number; failed: number }> = {};
-    for (const [peer, q] of this.peers) out[peer] = { dropped: q.dropped, failed: q.failed };
+  /**
+   * Answers `peer`'s frame: the messages this node sends it within the reply
+   * window, as a frame and the headers that authenticate it (empty if none).
+   */
+  async replyTo(peer: string): Promise<{ body: Buffer; headers: Record<string, string> }> {
+    const messages = await this.channel(peer).openReply();
+    if (messages.length === 0) return { body: Buffer.alloc(0), headers: {} };
+    const body = encodeFrame(messages);
+    return { body, headers: this.client.signReply(peer, REPLY_PATH, body) };
+  }
+
+  private channel(peer: string): PeerChannel {
+    let q = this.peers.get(peer);
+    if (!q) {
+      q = new PeerChannel(peer, this.client, this.timeouts, this.log, this.onReply);
+      this.peers.set(peer, q);
+    }
+    return q;
+  }
+
+  stats(): Record<string, PeerTransportStats> {
+    const out: Record<string, PeerTransportStats> = {};
+    for (const [peer, q] of this.peers) out[peer] = { ...q.stats };
     return out;
   }
 }

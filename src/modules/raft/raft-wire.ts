@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RaftMessage } from '@/core/raft/raft.messages';
-import type { Command, LogEntry, Snapshot } from '@/core/raft/raft.types';
+import type { Command, LogEntry } from '@/core/raft/raft.types';
 
 /**
  * JSON wire format of Raft messages. Binary payloads travel as base64 in a
@@ -9,10 +9,6 @@ import type { Command, LogEntry, Snapshot } from '@/core/raft/raft.types';
  */
 
 type WireCommand = string | { b64: string };
-
-function encodeCommand(c: Command): WireCommand {
-  return typeof c === 'string' ? c : { b64: Buffer.from(c).toString('base64') };
-}
 
 function decodeCommand(w: WireCommand): Command {
   return typeof w === 'string' ? w : new Uint8Array(Buffer.from(w.b64, 'base64'));
@@ -32,7 +28,6 @@ const entry = z.strictObject({
   type: z.enum(['command', 'noop']),
   data: command,
 });
-const snapshot = z.strictObject({ index: nat, term: nat, data: b64 });
 const envelope = { from: id, to: id, term: nat };
 
 export const wireMessageSchema = z.discriminatedUnion('type', [
@@ -73,7 +68,30 @@ export const wireMessageSchema = z.discriminatedUnion('type', [
     ...envelope,
     context: z.string().max(MAX_ID).nullable(),
   }),
-  z.strictObject({ type: z.literal('InstallSnapshot'), ...envelope, snapshot }),
+  z
+    .strictObject({
+      type: z.literal('InstallSnapshot'),
+      ...envelope,
+      snapshotIndex: nat,
+      snapshotTerm: nat,
+      size: nat,
+      offset: nat,
+      data: b64,
+      done: z.boolean(),
+    })
+    .refine(
+      (m) => {
+        const end = m.offset + Buffer.byteLength(m.data, 'base64');
+        return end <= m.size && m.done === (end === m.size);
+      },
+      { message: 'snapshot chunk must lie inside its size, done on the last byte' },
+    ),
+  z.strictObject({
+    type: z.literal('InstallSnapshotResponse'),
+    ...envelope,
+    snapshotIndex: nat,
+    offset: nat,
+  }),
   z.strictObject({ type: z.literal('TimeoutNow'), ...envelope }),
   z.strictObject({
     type: z.literal('ReadIndex'),
@@ -90,20 +108,6 @@ export const wireMessageSchema = z.discriminatedUnion('type', [
 
 export type WireMessage = z.infer<typeof wireMessageSchema>;
 
-export function toWire(m: RaftMessage): WireMessage {
-  switch (m.type) {
-    case 'AppendEntries':
-      return { ...m, entries: m.entries.map((e) => ({ ...e, data: encodeCommand(e.data) })) };
-    case 'InstallSnapshot':
-      return {
-        ...m,
-        snapshot: { ...m.snapshot, data: Buffer.from(m.snapshot.data).toString('base64') },
-      };
-    default:
-      return m;
-  }
-}
-
 export function fromWire(w: WireMessage): RaftMessage {
   switch (w.type) {
     case 'AppendEntries':
@@ -111,38 +115,9 @@ export function fromWire(w: WireMessage): RaftMessage {
         ...w,
         entries: w.entries.map((e): LogEntry => ({ ...e, data: decodeCommand(e.data) })),
       };
-    case 'InstallSnapshot': {
-      const s: Snapshot = {
-        ...w.snapshot,
-        data: new Uint8Array(Buffer.from(w.snapshot.data, 'base64')),
-      };
-      return { ...w, snapshot: s };
-    }
+    case 'InstallSnapshot':
+      return { ...w, data: new Uint8Array(Buffer.from(w.data, 'base64')) };
     default:
       return w;
-  }
-}
-
-/** Which endpoint carries each message type (responses travel back as requests). */
-export function pathOf(type: RaftMessage['type']): string {
-  switch (type) {
-    case 'PreVote':
-    case 'PreVoteResponse':
-      return '/api/raft/pre-vote';
-    case 'RequestVote':
-    case 'RequestVoteResponse':
-      return '/api/raft/request-vote';
-    case 'AppendEntries':
-    case 'AppendEntriesResponse':
-    case 'Heartbeat':
-    case 'HeartbeatResponse':
-      return '/api/raft/append-entries';
-    case 'InstallSnapshot':
-      return '/api/raft/install-snapshot';
-    case 'TimeoutNow':
-      return '/api/raft/timeout-now';
-    case 'ReadIndex':
-    case 'ReadIndexResponse':
-      return '/api/raft/read-index';
   }
 }

@@ -1,33 +1,23 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { z } from 'zod';
 import type { RaftMessage } from '@/core/raft/raft.messages';
 import { DomainError } from '@/common/domain-error';
 import { parseInput } from '@/common/parse-input';
-import { ClusterAuthGuard } from '@/infra/cluster/cluster-auth.guard';
-import { KvCommand, KvResult } from './kv.state-machine';
+import {
+  ClusterAuthGuard,
+  ClusterMembershipOnly,
+  type ClusterRequest,
+} from '@/infra/cluster/cluster-auth.guard';
 import { RaftHost } from './raft-host';
+import { kvReadSchema } from './raft-http.handler';
 import { fromWire, wireMessageSchema } from './raft-wire';
 
 /**
  * Node-to-node Raft RPCs. Every route needs the cluster credential (HMAC, fresh,
  * not replayed) and a fully valid message for that route; anything else is
- * refused before the core sees it.
+ * refused before the core sees it. The hot routes (the transport's frames and
+ * the kv map's writes and reads) are served ahead of Express: raft-http.handler.ts.
  */
-
-const kvCommandSchema = z.discriminatedUnion('op', [
-  z.strictObject({
-    op: z.literal('put'),
-    key: z.string().min(1).max(256),
-    value: z.string().max(65_536),
-  }),
-  z.strictObject({
-    op: z.literal('append'),
-    key: z.string().min(1).max(256),
-    value: z.string().max(65_536),
-  }),
-]);
-const kvReadSchema = z.strictObject({ key: z.string().min(1).max(256) });
 
 @ApiExcludeController()
 @UseGuards(ClusterAuthGuard)
@@ -37,64 +27,47 @@ export class RaftController {
 
   @Post('pre-vote')
   @HttpCode(202)
-  preVote(@Body() body: unknown): void {
-    this.deliver(body, ['PreVote', 'PreVoteResponse']);
+  preVote(@Body() body: unknown, @Req() req: ClusterRequest): void {
+    this.deliver(body, ['PreVote', 'PreVoteResponse'], req);
   }
 
   @Post('request-vote')
   @HttpCode(202)
-  requestVote(@Body() body: unknown): void {
-    this.deliver(body, ['RequestVote', 'RequestVoteResponse']);
+  requestVote(@Body() body: unknown, @Req() req: ClusterRequest): void {
+    this.deliver(body, ['RequestVote', 'RequestVoteResponse'], req);
   }
 
   @Post('append-entries')
   @HttpCode(202)
-  appendEntries(@Body() body: unknown): void {
-    this.deliver(body, [
-      'AppendEntries',
-      'AppendEntriesResponse',
-      'Heartbeat',
-      'HeartbeatResponse',
-    ]);
+  appendEntries(@Body() body: unknown, @Req() req: ClusterRequest): void {
+    this.deliver(
+      body,
+      ['AppendEntries', 'AppendEntriesResponse', 'Heartbeat', 'HeartbeatResponse'],
+      req,
+    );
   }
 
   @Post('install-snapshot')
   @HttpCode(202)
-  installSnapshot(@Body() body: unknown): void {
-    this.deliver(body, ['InstallSnapshot']);
+  installSnapshot(@Body() body: unknown, @Req() req: ClusterRequest): void {
+    this.deliver(body, ['InstallSnapshot'], req);
   }
 
   @Post('timeout-now')
   @HttpCode(202)
-  timeoutNow(@Body() body: unknown): void {
-    this.deliver(body, ['TimeoutNow']);
+  timeoutNow(@Body() body: unknown, @Req() req: ClusterRequest): void {
+    this.deliver(body, ['TimeoutNow'], req);
   }
 
   @Post('read-index')
   @HttpCode(202)
-  readIndex(@Body() body: unknown): void {
-    this.deliver(body, ['ReadIndex', 'ReadIndexResponse']);
-  }
-
-  /** Cluster key-value map: write through the log (leader only). */
-  @Post('kv')
-  @HttpCode(200)
-  async kvWrite(@Body() body: unknown): Promise<KvResult> {
-    const cmd: KvCommand = parseInput(kvCommandSchema, body, 'invalid raft request');
-    return this.host.propose<KvResult>('kv', cmd);
-  }
-
-  /** Linearizable read of the key-value map (ReadIndex). */
-  @Post('kv/read')
-  @HttpCode(200)
-  async kvRead(@Body() body: unknown): Promise<{ key: string; value: string | null }> {
-    const { key } = parseInput(kvReadSchema, body, 'invalid raft request');
-    const value = await this.host.linearizableRead(() => this.host.kv.get(key));
-    return { key, value };
+  readIndex(@Body() body: unknown, @Req() req: ClusterRequest): void {
+    this.deliver(body, ['ReadIndex', 'ReadIndexResponse'], req);
   }
 
   /** This node's applied copy, without a read barrier (tests compare replicas with it). */
   @Post('kv/local')
+  @ClusterMembershipOnly()
   @HttpCode(200)
   kvLocal(@Body() body: unknown): { key: string; value: string | null; appliedIndex: number } {
     const { key } = parseInput(kvReadSchema, body, 'invalid raft request');
@@ -102,6 +75,7 @@ export class RaftController {
   }
 
   @Get('status')
+  @ClusterMembershipOnly()
   status() {
     return {
       ...this.host.snapshot(),
@@ -110,11 +84,12 @@ export class RaftController {
     };
   }
 
-  private deliver(body: unknown, allowed: RaftMessage['type'][]): void {
+  private deliver(body: unknown, allowed: RaftMessage['type'][], req: ClusterRequest): void {
     const wire = parseInput(wireMessageSchema, body, 'invalid raft request');
     if (!allowed.includes(wire.type)) {
       throw new DomainError('VALIDATION_FAILED', `${wire.type} does not belong on this route`);
     }
-    this.host.receive(fromWire(wire));
+    // A node speaks only for itself: the message's sender is the node that signed it.
+    this.host.receiveBatch([fromWire(wire)], req.cluster?.address);
   }
 }

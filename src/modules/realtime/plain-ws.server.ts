@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
-import { bearerToken, RealtimeAccess, RealtimeIdentity } from './realtime-access';
+import { bearerToken, RealtimeAccess, RealtimeIdentity, runAt } from './realtime-access';
 import { PlainWsFrame, RealtimeErrorEvent, siteRoom, userRoom } from './realtime-events';
 
 export const PLAIN_WS_PATH = '/ws';
@@ -33,7 +33,12 @@ interface Client {
   rooms: Set<string>;
   alive: boolean;
   timer?: NodeJS.Timeout;
+  cancelExpiry?: () => void;
+  /** frees the connection slots (IP, then user) this client holds */
+  releases: (() => void)[];
 }
+
+export const WS_CLOSE_TOO_MANY = 4429;
 
 @Injectable()
 export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -47,6 +52,7 @@ export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationS
   private readonly rooms = new Map<string, Set<Client>>();
   private heartbeat?: NodeJS.Timeout;
   private httpServer?: Server;
+  private stopRevocations?: () => void;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -58,6 +64,10 @@ export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationS
     this.httpServer?.on('upgrade', this.onUpgrade);
     this.heartbeat = setInterval(() => this.sweep(), HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.stopRevocations = this.access.onRevoked((userId) => {
+      for (const c of this.rooms.get(userRoom(userId)) ?? [])
+        c.ws.close(WS_CLOSE_UNAUTHENTICATED, 'token revoked');
+    });
   }
 
   beforeApplicationShutdown(): void {
@@ -67,6 +77,7 @@ export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationS
   /** Closes every connection with 1001 (going away) so clients reconnect to another node. */
   disconnectAll(): void {
     clearInterval(this.heartbeat);
+    this.stopRevocations?.();
     this.httpServer?.off('upgrade', this.onUpgrade);
     if (this.clients.size > 0) this.log.log(`closing ${this.clients.size} WebSocket connection(s)`);
     for (const c of this.clients.values()) c.ws.close(1001, 'server shutting down');
@@ -95,16 +106,29 @@ export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationS
     // Other paths belong to someone else (Socket.IO has /socket.io/).
     if (url.pathname !== PLAIN_WS_PATH) return;
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
-    let user: RealtimeIdentity | undefined;
-    if (token) {
-      user = this.access.identify(token) ?? undefined;
-      if (!user) return refuse(socket, 401, 'Unauthorized');
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, user));
+    const forIp = this.access.admitIp(req.socket.remoteAddress ?? '?');
+    if (!forIp) return refuse(socket, 429, 'Too Many Requests');
+    void (async () => {
+      let user: RealtimeIdentity | undefined;
+      const releases = [forIp];
+      if (token) {
+        user = (await this.access.identify(token)) ?? undefined;
+        if (!user) return refuse(socket, 401, 'Unauthorized', forIp);
+        const forUser = this.access.admitUser(user.userId);
+        if (!forUser) return refuse(socket, 429, 'Too Many Requests', forIp);
+        releases.push(forUser);
+      }
+      if (socket.destroyed) return releases.forEach((r) => r());
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, user, releases));
+    })().catch(() => refuse(socket, 503, 'Service Unavailable', forIp));
   };
 
-  private onConnection(ws: WebSocket, user: RealtimeIdentity | undefined): void {
-    const client: Client = { ws, rooms: new Set(), alive: true };
+  private onConnection(
+    ws: WebSocket,
+    user: RealtimeIdentity | undefined,
+    releases: (() => void)[],
+  ): void {
+    const client: Client = { ws, rooms: new Set(), alive: true, releases };
     this.clients.set(ws, client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (raw, isBinary) => void this.onMessage(client, raw, isBinary));
@@ -122,13 +146,11 @@ export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationS
     clearTimeout(client.timer);
     client.user = user;
     this.join(client, userRoom(user.userId));
-    if (user.expiresAt !== null) {
-      client.timer = setTimeout(
-        () => client.ws.close(WS_CLOSE_UNAUTHENTICATED, 'token expired'),
-        Math.max(0, user.expiresAt - Date.now()),
+    // Tokens may live longer than one timer can wait (2^31-1 ms); runAt re-arms.
+    if (user.expiresAt !== null)
+      client.cancelExpiry = runAt(user.expiresAt, () =>
+        client.ws.close(WS_CLOSE_UNAUTHENTICATED, 'token expired'),
       );
-      client.timer.unref();
-    }
     this.write(client, JSON.stringify({ type: 'authenticated', data: { userId: user.userId } }));
   }
 
@@ -142,8 +164,12 @@ export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationS
       return this.error(client, { code: 'BAD_REQUEST', message: 'expected a JSON object' });
     }
     if (!client.user) {
-      const user = msg.type === 'auth' ? this.access.identify(msg.token) : null;
+      const user = msg.type === 'auth' ? await this.access.identify(msg.token) : null;
       if (!user) return client.ws.close(WS_CLOSE_UNAUTHENTICATED, 'unauthorized');
+      if (client.ws.readyState !== WebSocket.OPEN || client.user) return;
+      const forUser = this.access.admitUser(user.userId);
+      if (!forUser) return client.ws.close(WS_CLOSE_TOO_MANY, 'too many connections');
+      client.releases.push(forUser);
       return this.authenticate(client, user);
     }
     switch (msg.type) {
@@ -204,6 +230,8 @@ export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationS
 
   private forget(client: Client): void {
     clearTimeout(client.timer);
+    client.cancelExpiry?.();
+    for (const r of client.releases.splice(0)) r();
     for (const room of [...client.rooms]) this.leave(client, room);
     this.clients.delete(client.ws);
   }
@@ -211,6 +239,12 @@ export class PlainWsServer implements OnApplicationBootstrap, BeforeApplicationS
   /** Pings everyone; a client that did not answer the previous ping is gone. */
   private sweep(): void {
     for (const c of this.clients.values()) {
+      // A token revoked on another node: caught here, at the latest one heartbeat later.
+      if (c.user)
+        void this.access.stillValid(c.user).then(
+          (ok) => ok || c.ws.close(WS_CLOSE_UNAUTHENTICATED, 'token revoked'),
+          () => undefined,
+        );
       if (!c.alive) {
         c.ws.terminate();
         continue;
@@ -235,7 +269,8 @@ function rawText(raw: RawData): string {
   return Buffer.from(raw).toString('utf8');
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
+function refuse(socket: Duplex, status: number, reason: string, release?: () => void): void {
+  release?.();
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
       `Content-Length: ${reason.length}\r\n\r\n${reason}`,

@@ -6,7 +6,7 @@
 
 export type Verdict = 'UP' | 'DOWN' | 'UNKNOWN';
 
-/** One validator's check of one site in one round (site room only: it is verbose). */
+/** One validator's check of one site in one round (to the owner and the site's room, coalesced: PingResultEmitter). */
 export interface PingResultEvent {
   siteId: string;
   url: string;

@@ -3,7 +3,7 @@
  * "unauthorized"); every connection joins its user's room and may join rooms of sites it owns.
  * A subscribe to anyone else's site gets an `error` event and no data.
  */
-import { Logger } from '@nestjs/common';
+import { Logger, OnModuleDestroy } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -15,7 +15,7 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
-import { bearerToken, RealtimeAccess, RealtimeIdentity } from './realtime-access';
+import { bearerToken, RealtimeAccess, RealtimeIdentity, runAt } from './realtime-access';
 import {
   ClientToServerEvents,
   RealtimeEventMap,
@@ -29,8 +29,12 @@ import {
 interface SocketData {
   user: RealtimeIdentity;
   sites: Set<string>;
-  expiry?: NodeJS.Timeout;
+  cancelExpiry?: () => void;
+  release?: () => void;
 }
+
+/** How often open connections' tokens are re-checked (revocations made on other nodes). */
+export const REVALIDATE_MS = 10_000;
 
 type IoServer = Server<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
@@ -42,9 +46,13 @@ type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, object, Socke
   // Clients only send small subscribe messages.
   maxHttpBufferSize: 16 * 1024,
 })
-export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class RealtimeGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
+{
   @WebSocketServer() private server?: IoServer;
   private readonly log = new Logger(RealtimeGateway.name);
+  private revalidate?: NodeJS.Timeout;
+  private stopRevocations?: () => void;
 
   constructor(private readonly access: RealtimeAccess) {}
 
@@ -52,28 +60,56 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     server.use((socket, next) => {
       const auth = socket.handshake.auth as { token?: unknown } | undefined;
       const token = auth?.token ?? bearerToken(socket.handshake.headers.authorization);
-      const user = this.access.identify(token);
-      if (!user) return next(new Error('unauthorized'));
-      socket.data.user = user;
-      socket.data.sites = new Set();
-      next();
+      void this.access.identify(token).then((user) => {
+        if (!user) return next(new Error('unauthorized'));
+        const forIp = this.access.admitIp(socket.handshake.address);
+        const forUser = forIp && this.access.admitUser(user.userId);
+        if (!forIp || !forUser) {
+          forIp?.();
+          return next(new Error('too many connections'));
+        }
+        socket.data.user = user;
+        socket.data.sites = new Set();
+        socket.data.release = () => {
+          forUser();
+          forIp();
+        };
+        next();
+      }, next);
     });
+    // Revoked here: drop at once; revoked on another node: caught by the periodic re-check.
+    this.stopRevocations = this.access.onRevoked((userId) =>
+      server.in(userRoom(userId)).disconnectSockets(true),
+    );
+    this.revalidate = setInterval(() => void this.revalidateAll(), REVALIDATE_MS);
+    this.revalidate.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.revalidate);
+    this.stopRevocations?.();
   }
 
   handleConnection(socket: IoSocket): void {
     const { user } = socket.data;
     void socket.join(userRoom(user.userId));
-    if (user.expiresAt !== null) {
-      socket.data.expiry = setTimeout(
-        () => socket.disconnect(true),
-        Math.max(0, user.expiresAt - Date.now()),
-      );
-      socket.data.expiry.unref();
-    }
+    // Tokens may live longer than one timer can wait (2^31-1 ms); runAt re-arms.
+    if (user.expiresAt !== null)
+      socket.data.cancelExpiry = runAt(user.expiresAt, () => socket.disconnect(true));
   }
 
   handleDisconnect(socket: IoSocket): void {
-    clearTimeout(socket.data.expiry);
+    socket.data.cancelExpiry?.();
+    socket.data.release?.();
+    socket.data.release = undefined;
+  }
+
+  private async revalidateAll(): Promise<void> {
+    if (!this.server) return;
+    for (const socket of this.server.sockets.sockets.values()) {
+      const user = socket.data.user as RealtimeIdentity | undefined;
+      if (user && !(await this.access.stillValid(user).catch(() => true))) socket.disconnect(true);
+    }
   }
 
   @SubscribeMessage('subscribe')

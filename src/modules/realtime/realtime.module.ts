@@ -1,12 +1,15 @@
 /**
  * Real-time API: the Socket.IO gateway, the plain WebSocket endpoint (/ws) and the publisher
  * other modules call. Both transports authenticate with the REST API's tokens and share rooms
- * per user and per site; the PostgreSQL relay carries cluster-wide events (alerts) to every node.
+ * per user and per site; the PostgreSQL relay carries cluster-wide events (alerts) to every node;
+ * PingResultEmitter sends the checks' results, coalesced, to their owners.
  */
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { AppConfig } from '@/config/app-config';
+import { AuthModule } from '@/modules/auth/auth.module';
 import { WebsitesModule } from '@/modules/websites/websites.module';
+import { PingResultEmitter } from './ping-result.emitter';
 import { PlainWsServer } from './plain-ws.server';
 import { RealtimeAccess } from './realtime-access';
 import { RealtimeRelay } from './realtime-relay';
@@ -16,6 +19,7 @@ import { RealtimePublisher } from './realtime.publisher';
 @Module({
   imports: [
     WebsitesModule,
+    AuthModule,
     // Verification only, with the same secret and algorithm AuthModule signs with.
     JwtModule.registerAsync({
       inject: [AppConfig],
@@ -25,7 +29,18 @@ import { RealtimePublisher } from './realtime.publisher';
       }),
     }),
   ],
-  providers: [RealtimeAccess, RealtimeGateway, PlainWsServer, RealtimePublisher, RealtimeRelay],
-  exports: [RealtimePublisher, RealtimeRelay],
+  providers: [
+    RealtimeAccess,
+    RealtimeGateway,
+    PlainWsServer,
+    RealtimePublisher,
+    RealtimeRelay,
+    {
+      provide: PingResultEmitter,
+      useFactory: (publisher: RealtimePublisher) => new PingResultEmitter(publisher),
+      inject: [RealtimePublisher],
+    },
+  ],
+  exports: [RealtimePublisher, RealtimeRelay, PingResultEmitter],
 })
 export class RealtimeModule {}

@@ -21,10 +21,17 @@ import { GossipService } from '@/modules/gossip/gossip.service';
 import { ValidatorIdentity } from '@/modules/gossip/validator-identity';
 import { Checker } from '@/modules/ping/check-result';
 import { TargetPolicy } from '@/modules/websites/target-policy';
+import { PingScheduler } from '@/modules/ping/ping-scheduler';
+import { LIVE_QUOTAS, LiveQuota, quotaExceeded } from '@/modules/auth/quotas';
+import { RateLimiter } from '@/modules/auth/rate-limiter';
 import { SIMULATION_PREFIX } from './simulation-id';
 
 const MAX_SIMULATIONS = 1_000;
 const RETAIN_MS = 10 * 60_000;
+/** simulations one user may start per minute */
+export const SIMULATIONS_PER_MINUTE = 10;
+/** a simulation counts against its user's in-flight quota until decided, at most this long */
+const IN_FLIGHT_MS = 30_000;
 
 export interface Simulation {
   id: string;
@@ -50,6 +57,15 @@ export class SimulateService implements OnModuleInit {
   private readonly sims = new Map<string, Simulation>();
   private checker: Checker | null = null;
   private policy: TargetPolicy | null = null;
+  private scheduler: PingScheduler | null = null;
+  private readonly perMinute = new RateLimiter(SIMULATIONS_PER_MINUTE, 60_000);
+  private readonly inFlight = new LiveQuota(
+    LIVE_QUOTAS.simulations.perUser,
+    LIVE_QUOTAS.simulations.total,
+  );
+  private readonly releases = new Map<string, () => void>();
+  /** ad-hoc checks running here (own and peers' simulations) */
+  private checking = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -63,7 +79,9 @@ export class SimulateService implements OnModuleInit {
   onModuleInit(): void {
     this.checker = this.find(Checker);
     this.policy = this.find(TargetPolicy);
+    this.scheduler = this.find(PingScheduler);
     this.tally.onDecision((d) => {
+      this.releases.get(d.siteId)?.();
       const s = this.sims.get(d.siteId);
       if (s && s.round === d.round) s.decision = d;
       else if (d.siteId.startsWith(SIMULATION_PREFIX))
@@ -80,7 +98,22 @@ export class SimulateService implements OnModuleInit {
 
   async start(url: string, userId: string): Promise<SimulationView> {
     if (!this.policy) throw new DomainError('UNAVAILABLE', 'target policy unavailable');
-    await this.policy.assertAllowed(url);
+    const wait = this.perMinute.retryAfter(userId);
+    if (wait > 0) throw new DomainError('RATE_LIMITED', 'too many simulations', undefined, wait);
+    if (!this.hasCheckCapacity())
+      throw new DomainError('RATE_LIMITED', 'this validator is at PING_CONCURRENCY', undefined, 1);
+    const release = this.inFlight.acquire(userId);
+    if (!release)
+      throw quotaExceeded(
+        `at most ${LIVE_QUOTAS.simulations.perUser} simulations in flight per account`,
+      );
+    this.perMinute.hit(userId);
+    try {
+      await assertPublicTarget(this.policy, url);
+    } catch (e) {
+      release();
+      throw e;
+    }
     const sim: Simulation = {
       id: `${SIMULATION_PREFIX}${randomUUID()}`,
       url,
@@ -90,6 +123,11 @@ export class SimulateService implements OnModuleInit {
       decision: null,
     };
     this.remember(sim);
+    this.releases.set(sim.id, () => {
+      this.releases.delete(sim.id);
+      release();
+    });
+    setTimeout(() => this.releases.get(sim.id)?.(), IN_FLIGHT_MS).unref();
     void this.checkAndVote(sim.id, url, sim.round);
     for (const peer of this.config.node.peers) {
       void this.cluster
@@ -109,7 +147,9 @@ export class SimulateService implements OnModuleInit {
   /** A peer's request: check and vote (the URL was vetted by the requesting node and is re-vetted here). */
   async peerCheck(id: string, url: string, round: number, origin?: string): Promise<void> {
     if (!id.startsWith(SIMULATION_PREFIX)) throw new DomainError('VALIDATION_FAILED', 'bad id');
-    await this.policy?.assertAllowed(url);
+    if (!this.hasCheckCapacity())
+      throw new DomainError('RATE_LIMITED', 'this validator is at PING_CONCURRENCY', undefined, 1);
+    if (this.policy) await assertPublicTarget(this.policy, url);
     if (!this.sims.has(id))
       this.remember({ id, url, round, startedAt: Date.now(), requestedBy: null, decision: null });
     // The vote also goes straight to the requesting node, which is the one being polled.
@@ -144,8 +184,11 @@ export class SimulateService implements OnModuleInit {
     origin?: string,
   ): Promise<void> {
     if (!this.checker) return;
+    this.checking += 1;
     try {
-      const r = await this.checker.check({ url, timeoutMs: this.config.ping.timeoutMs });
+      const r = await this.checker
+        .check({ url, timeoutMs: this.config.ping.timeoutMs })
+        .finally(() => (this.checking -= 1));
       const vote = this.identity.sign({
         siteId: id,
         round,
@@ -168,6 +211,17 @@ export class SimulateService implements OnModuleInit {
     }
   }
 
+  /**
+   * Ad-hoc checks share PING_CONCURRENCY with the scheduler: they start only while
+   * the scheduled checks in flight plus ours stay below it, and take at most an
+   * eighth of it, so simulations can never crowd out scheduled rounds.
+   */
+  private hasCheckCapacity(): boolean {
+    const limit = this.config.ping.concurrency;
+    const scheduled = this.scheduler?.inFlight ?? 0;
+    return this.checking < Math.max(1, Math.floor(limit / 8)) && scheduled + this.checking < limit;
+  }
+
   private remember(s: Simulation): void {
     const now = Date.now();
     for (const [k, v] of this.sims) {
@@ -185,4 +239,23 @@ export class SimulateService implements OnModuleInit {
       return null;
     }
   }
+}
+
+/**
+ * The SSRF verdict without the addresses behind it: whether a name resolves to an
+ * internal address is itself something a caller must not learn.
+ */
+async function assertPublicTarget(policy: TargetPolicy, url: string): Promise<void> {
+  try {
+    await policy.assertAllowed(url);
+  } catch (e) {
+    if (e instanceof DomainError && e.code === 'TARGET_NOT_ALLOWED') throw targetRefused();
+    throw e;
+  }
+}
+
+export function targetRefused(): DomainError {
+  const message =
+    'target not allowed: only URLs whose host resolves to public addresses can be checked';
+  return new DomainError('TARGET_NOT_ALLOWED', message, [{ path: 'url', message }]);
 }

@@ -1,12 +1,23 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { httpUrlSchema } from '@/common/http-url.schema';
+import { MAX_CONFIRM_ROUNDS, VERDICTS } from '@/core/consensus/decision';
+import { checkSpecSchema, targetProblem, type CheckKind } from '@/modules/ping/check-spec';
 
 export const MIN_INTERVAL_MS = 10_000;
 export const MAX_INTERVAL_MS = 86_400_000;
+export const MAX_RETRIES = 5;
+export const MAX_RETRY_DELAY_MS = 30_000;
 
 const fields = {
-  url: httpUrlSchema,
+  url: z
+    .string()
+    .trim()
+    .min(1)
+    .max(2048, 'at most 2048 characters')
+    .describe(
+      'the target: an http(s) URL; tcp://host:port, tls://host[:port] or dns://name for those kinds',
+    ),
+  check: checkSpecSchema,
   name: z.string().trim().min(1).max(200),
   intervalMs: z
     .number()
@@ -21,14 +32,80 @@ const fields = {
     .describe('accepted HTTP status codes; empty means any 2xx'),
   keyword: z.string().min(1).max(1024).nullable().describe('text that must appear in the body'),
   paused: z.boolean(),
+  downAfterRounds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_CONFIRM_ROUNDS)
+    .describe('consecutive DOWN rounds before the site is DOWN (1: the quorum already confirms)'),
+  upAfterRounds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_CONFIRM_ROUNDS)
+    .describe('consecutive UP rounds before a DOWN site recovers'),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_RETRIES)
+    .describe('retries of a failed check within its round before a validator votes DOWN'),
+  retryDelayMs: z.number().int().min(0).max(MAX_RETRY_DELAY_MS).describe('pause before each retry'),
 };
 
 const timeoutBelowInterval = (v: { intervalMs?: number; timeoutMs?: number }) =>
   v.intervalMs === undefined || v.timeoutMs === undefined || v.timeoutMs < v.intervalMs;
 
+/** Problems of a target and the http-only fields under a kind, as [path, message]. */
+export function kindProblems(v: {
+  kind: CheckKind;
+  url?: string;
+  keyword?: string | null;
+  expectedStatus?: number[];
+}): [string, string][] {
+  const out: [string, string][] = [];
+  const target = v.url === undefined ? null : targetProblem(v.kind, v.url);
+  if (target) out.push(['url', target]);
+  if (v.kind !== 'http' && v.keyword) out.push(['keyword', 'keyword applies to http checks only']);
+  if (v.kind !== 'http' && v.expectedStatus && v.expectedStatus.length > 0) {
+    out.push(['expectedStatus', 'expectedStatus applies to http checks only']);
+  }
+  return out;
+}
+
+const kindFits = (
+  v: {
+    check?: { kind: CheckKind };
+    url?: string;
+    keyword?: string | null;
+    expectedStatus?: number[];
+  },
+  ctx: z.RefinementCtx,
+) => {
+  // Without `check`, a create is an http check; an update keeps the stored kind (the service checks).
+  if (v.check === undefined && v.url === undefined) return;
+  const kind = v.check?.kind ?? 'http';
+  for (const [path, message] of kindProblems({ ...v, kind })) {
+    ctx.addIssue({ code: 'custom', path: [path], message });
+  }
+};
+
+/** Retries must end within the round: retries x (timeout + delay) below the interval. */
+export function retriesProblem(v: {
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  retryDelayMs: number;
+}): string | null {
+  const needed = (v.retries + 1) * v.timeoutMs + v.retries * v.retryDelayMs;
+  if (v.retries === 0 || needed < v.intervalMs) return null;
+  return `retries: ${v.retries} retries of ${v.timeoutMs} ms with ${v.retryDelayMs} ms between need ${needed} ms, not below intervalMs ${v.intervalMs}`;
+}
+
 export const createWebsiteSchema = z
   .strictObject({
     url: fields.url,
+    check: fields.check.optional().describe('the kind of check and its options; default: http GET'),
     name: fields.name.optional(),
     intervalMs: fields.intervalMs.default(60_000),
     timeoutMs: fields.timeoutMs
@@ -37,27 +114,40 @@ export const createWebsiteSchema = z
     expectedStatus: fields.expectedStatus.default([]),
     keyword: fields.keyword.optional(),
     paused: fields.paused.default(false),
+    downAfterRounds: fields.downAfterRounds.default(1),
+    upAfterRounds: fields.upAfterRounds.default(1),
+    retries: fields.retries.default(0),
+    retryDelayMs: fields.retryDelayMs.default(0),
   })
   .refine(timeoutBelowInterval, {
     message: 'timeoutMs must be below intervalMs',
     path: ['timeoutMs'],
-  });
+  })
+  .superRefine(kindFits);
 export class CreateWebsiteDto extends createZodDto(createWebsiteSchema) {}
 
 export const updateWebsiteSchema = z
   .strictObject({
     url: fields.url.optional(),
+    check: fields.check.optional().describe('replaces the whole check (kind and options)'),
     name: fields.name.optional(),
     intervalMs: fields.intervalMs.optional(),
     timeoutMs: fields.timeoutMs.optional(),
     expectedStatus: fields.expectedStatus.optional(),
     keyword: fields.keyword.optional(),
     paused: fields.paused.optional(),
+    downAfterRounds: fields.downAfterRounds.optional(),
+    upAfterRounds: fields.upAfterRounds.optional(),
+    retries: fields.retries.optional(),
+    retryDelayMs: fields.retryDelayMs.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { message: 'at least one field to change' })
   .refine(timeoutBelowInterval, {
     message: 'timeoutMs must be below intervalMs',
     path: ['timeoutMs'],
+  })
+  .superRefine((v, ctx) => {
+    if (v.check !== undefined && v.url !== undefined) kindFits(v, ctx);
   });
 export class UpdateWebsiteDto extends createZodDto(updateWebsiteSchema) {}
 
@@ -70,17 +160,58 @@ export const listQuerySchema = z.strictObject({
 });
 export class ListQueryDto extends createZodDto(listQuerySchema) {}
 
+const verdictSchema = z.enum(VERDICTS);
+
+export const liveStatusSchema = z
+  .object({
+    verdict: verdictSchema.describe('committed verdict; UNKNOWN until the first UP or DOWN'),
+    since: z.iso.datetime().nullable().describe('when the site entered this verdict'),
+    regions: z
+      .record(z.string(), z.object({ verdict: verdictSchema, since: z.iso.datetime().nullable() }))
+      .describe('per-region verdicts'),
+    lastRound: z.number().int().nullable().describe('the last decided round'),
+    lastDecidedAt: z.iso.datetime().nullable(),
+    pending: z
+      .object({ verdict: z.enum(['UP', 'DOWN']), rounds: z.number().int() })
+      .nullable()
+      .describe('a different verdict seen in consecutive rounds, not confirmed yet'),
+    lastCheck: z
+      .object({
+        checkedAt: z.iso.datetime(),
+        latencyMs: z.number().int().nullable(),
+        up: z.boolean(),
+      })
+      .nullable()
+      .describe("the latest check of any validator that reached this node's database"),
+    certificate: z
+      .object({
+        validTo: z.iso.datetime(),
+        daysLeft: z.number().int(),
+        warning: z.boolean().describe("a tls check's warnDays passed"),
+        checkedAt: z.iso.datetime(),
+      })
+      .nullable()
+      .describe("the TLS certificate this node's last check of an https, tls or tcp+tls site saw"),
+  })
+  .describe('live status, from this node’s replicated state and the latest check');
+
 export const websiteSchema = z.object({
   id: z.uuid(),
   name: z.string(),
   url: z.string(),
+  check: checkSpecSchema.nullable().describe('null: stored options this version cannot read'),
   intervalMs: z.number().int(),
   timeoutMs: z.number().int(),
   expectedStatus: z.array(z.number().int()),
   keyword: z.string().nullable(),
   paused: z.boolean(),
+  downAfterRounds: z.number().int(),
+  upAfterRounds: z.number().int(),
+  retries: z.number().int(),
+  retryDelayMs: z.number().int(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  status: liveStatusSchema,
 });
 export class WebsiteDto extends createZodDto(websiteSchema) {}
 

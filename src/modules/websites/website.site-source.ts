@@ -1,37 +1,82 @@
 /**
  * The scheduler's site list, read from PostgreSQL: every site of every owner that is
- * not paused. Deleted and paused sites drop out at the next read.
+ * not paused. Deleted and paused sites drop out at the next read. Rounds follow the
+ * site's committed schedule segment (interval and anchor from the Raft log, so every
+ * node numbers rounds alike and never backwards); the database's interval applies once
+ * the leader has committed it. A forgotten (deleted) site is never scheduled again.
  */
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { SiteStatusMachine, type SiteSchedule } from '@/core/consensus/site-status.machine';
+import { TallyService, type SiteTiming } from '@/modules/consensus/tally.service';
 import { SiteSource, SiteSpec } from '@/modules/ping/site-source';
+import { RaftHost } from '@/modules/raft/raft-host';
 import { SiteChanges } from './site-changes';
 import { WebsiteRecord, WebsiteRepository } from './website.repository';
 
 @Injectable()
-export class WebsiteSiteSource extends SiteSource {
+export class WebsiteSiteSource extends SiteSource implements OnModuleInit {
+  /** the scheduler's listeners, also called when a schedule entry commits */
+  private readonly committed = new Set<() => void>();
   constructor(
     private readonly sites: WebsiteRepository,
     private readonly changes: SiteChanges,
+    private readonly machine: SiteStatusMachine,
+    private readonly tally: TallyService,
+    @Optional() private readonly raft?: RaftHost,
   ) {
     super();
   }
 
+  onModuleInit(): void {
+    // A committed schedule or forget-site changes what this node checks: its scheduler
+    // re-reads at once (boot replays too: a list read before the replay must not keep the
+    // legacy grid). Only the scheduler: SiteChanges also wakes the leader's reconciler,
+    // which has nothing to do for an entry it just committed itself.
+    this.raft?.onCommit((_entry, result) => {
+      if (typeof result !== 'object' || result === null) return;
+      const kind = (result as { kind?: unknown }).kind;
+      if (kind === 'schedule' || kind === 'forgot') for (const l of this.committed) l();
+    });
+  }
+
   override async listActive(): Promise<SiteSpec[]> {
-    return (await this.sites.listActive()).map(toSiteSpec);
+    const specs: SiteSpec[] = [];
+    const timings = new Map<string, SiteTiming>();
+    for (const w of await this.sites.listActive()) {
+      if (this.machine.isForgotten(w.id) || w.check === null) continue;
+      const spec = toSiteSpec(w, this.machine.schedule(w.id));
+      timings.set(w.id, { intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs });
+      specs.push(spec);
+    }
+    this.tally.setSiteTimings(timings);
+    return specs;
   }
 
   override onChange(listener: () => void): () => void {
-    return this.changes.subscribe(listener);
+    this.committed.add(listener);
+    const unsubscribe = this.changes.subscribe(listener);
+    return () => {
+      this.committed.delete(listener);
+      unsubscribe();
+    };
   }
 }
 
-export function toSiteSpec(w: WebsiteRecord): SiteSpec {
+export function toSiteSpec(w: WebsiteRecord, schedule?: SiteSchedule): SiteSpec {
+  const intervalMs = schedule?.segment.intervalMs ?? w.intervalMs;
   return {
     id: w.id,
     url: w.url,
-    intervalMs: w.intervalMs,
-    timeoutMs: Math.min(w.timeoutMs, w.intervalMs),
+    ...(w.check ? { check: w.check } : {}),
+    ownerId: w.ownerId,
+    intervalMs,
+    timeoutMs: Math.min(w.timeoutMs, intervalMs),
     expectedStatus: w.expectedStatus,
     keyword: w.keyword,
+    retries: w.retries,
+    retryDelayMs: w.retryDelayMs,
+    ...(schedule
+      ? { anchor: { round: schedule.segment.anchorRound, at: schedule.segment.anchorAt } }
+      : {}),
   };
 }

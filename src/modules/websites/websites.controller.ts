@@ -13,12 +13,11 @@ import {
   WebsiteDto,
   WebsitePageDto,
 } from './website.dto';
-import { WebsiteRecord } from './website.repository';
-import { WebsitesService } from './websites.service';
+import { WebsiteView, WebsitesService } from './websites.service';
 
 const NOT_FOUND = 'no such site for this user (NOT_FOUND); a malformed id is answered the same';
 const TARGET_REFUSED =
-  'the URL host does not resolve, or resolves to a loopback, private, link-local, multicast or cloud-metadata address (TARGET_NOT_ALLOWED)';
+  'the URL host resolves to a loopback, private, link-local, multicast or cloud-metadata address (TARGET_NOT_ALLOWED; a name that does not resolve yet is accepted)';
 
 @ApiTags('websites')
 @Authenticated()
@@ -28,7 +27,10 @@ export class WebsitesController {
 
   @Post()
   @ApiOperation({ summary: 'Register a site to monitor' })
-  @ApiErrors({ ...BODY_ERRORS, 422: TARGET_REFUSED })
+  @ApiErrors({
+    ...BODY_ERRORS,
+    422: `${TARGET_REFUSED}; or the account has MAX_SITES_PER_USER sites already (QUOTA_EXCEEDED)`,
+  })
   @ZodResponse({ status: 201, type: WebsiteDto })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateWebsiteDto) {
     return present(await this.websites.create(user.id, body));
@@ -88,17 +90,52 @@ export class WebsitesController {
   }
 }
 
-function present(s: WebsiteRecord) {
+function present({ site: s, status, lastCheck, certificate }: WebsiteView) {
+  const iso = (t: number | null | undefined) =>
+    t === null || t === undefined ? null : new Date(t).toISOString();
   return {
     id: s.id,
     name: s.name,
     url: s.url,
+    check: s.check,
     intervalMs: s.intervalMs,
     timeoutMs: s.timeoutMs,
     expectedStatus: s.expectedStatus,
     keyword: s.keyword,
     paused: s.paused,
+    downAfterRounds: s.downAfterRounds,
+    upAfterRounds: s.upAfterRounds,
+    retries: s.retries,
+    retryDelayMs: s.retryDelayMs,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
+    status: {
+      verdict: status?.verdict ?? 'UNKNOWN',
+      since: iso(status?.since),
+      regions: Object.fromEntries(
+        Object.entries(status?.regions ?? {}).map(([name, r]) => [
+          name,
+          { verdict: r.verdict, since: iso(r.since) },
+        ]),
+      ),
+      lastRound: status?.lastRound ?? null,
+      lastDecidedAt: iso(status?.lastDecidedAt),
+      pending: status?.pending ?? null,
+      lastCheck: lastCheck
+        ? {
+            checkedAt: lastCheck.checkedAt.toISOString(),
+            latencyMs: lastCheck.latencyMs,
+            up: lastCheck.up,
+          }
+        : null,
+      certificate: certificate
+        ? {
+            validTo: new Date(certificate.validTo).toISOString(),
+            daysLeft: certificate.daysLeft,
+            warning: certificate.warning ?? false,
+            checkedAt: new Date(certificate.checkedAt).toISOString(),
+          }
+        : null,
+    },
   };
 }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { alertDedupKey, AlertKind, HealthAlertV1 } from '@/modules/alerts/alert-events';
+import { ChannelType, splitSettings } from '@/modules/notifications/channel-config';
 import { signupAndLogin, TestApp } from '../../support/app';
 
 export interface Owner {
@@ -90,6 +91,54 @@ export async function deliveryRows(dbUrl: string, alertId: string) {
       message_id: string | null;
     }>(
       `SELECT channel::text, status::text, attempts, message_id FROM alert_deliveries WHERE alert_id = $1 ORDER BY channel`,
+      [alertId],
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Notification channels straight into the database (for apps without the API). */
+export async function insertChannels(
+  dbUrl: string,
+  ownerId: string,
+  channels: { type: ChannelType; name: string; settings: Record<string, unknown> }[],
+): Promise<Record<string, string>> {
+  const client = new Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const ids: Record<string, string> = {};
+    for (const c of channels) {
+      const split = splitSettings(c.type, c.settings);
+      if (!split.ok) throw new Error(`bad ${c.type} settings: ${JSON.stringify(split.issues)}`);
+      const id = randomUUID();
+      await client.query(
+        `INSERT INTO notification_channels (id, owner_id, name, type, config, secrets, default_kinds, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, '{DOWN,RECOVERED}', now())`,
+        [id, ownerId, c.name, c.type, JSON.stringify(split.config), JSON.stringify(split.secrets)],
+      );
+      ids[c.type] = id;
+    }
+    return ids;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function notifyRows(dbUrl: string, alertId: string) {
+  const client = new Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{
+      type: string;
+      status: string;
+      attempts: number;
+      seq: number;
+    }>(
+      `SELECT c.type::text AS type, d.status::text AS status, d.attempts, d.seq
+         FROM notification_deliveries d JOIN notification_channels c ON c.id = d.channel_id
+        WHERE d.alert_id = $1 ORDER BY c.type::text, d.seq`,
       [alertId],
     );
     return rows;

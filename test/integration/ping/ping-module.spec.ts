@@ -3,6 +3,7 @@
  * one check and returns the phases; a bound SiteSource is checked on schedule and
  * every result lands on the healthLogs topic as a v1 health log.
  */
+import { UserTokenGuard } from '@/modules/auth/current-user.decorator';
 import { Global, INestApplication, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
@@ -76,6 +77,10 @@ async function makeApp(env: Record<string, string>, withSites = false): Promise<
   })
     .overrideProvider(DnsResolver)
     .useValue(new FakeDnsResolver({ 'target.test': { v4: ['127.0.0.1'] } }))
+    // GET /api/status needs a user token; the accounts are not part of this module's test
+    // (test/e2e/hardening-api.spec.ts covers the authentication).
+    .overrideGuard(UserTokenGuard)
+    .useValue({ canActivate: () => true })
     .compile();
   const app = moduleRef.createNestApplication({ logger: false });
   app.setGlobalPrefix('api');

@@ -79,7 +79,8 @@ describe('Raft randomized search with linearizability checking', () => {
     const seeds = seedList();
     const threads = threadCount(seeds.length);
     const started = Date.now();
-    const outcomes = threads > 0 ? await runInWorkers(seeds, threads) : seeds.map(runSearchSeed);
+    const outcomes =
+      threads > 0 ? await runInWorkers(seeds, threads) : seeds.map((s) => runSearchSeed(s));
     const seconds = (Date.now() - started) / 1000;
 
     const failed = outcomes.find((o) => !o.ok);

@@ -16,6 +16,7 @@ import { AlertMetrics } from '@/modules/alerts/alert-metrics';
 import type { AlertRoomChannel } from '@/modules/alerts/alert-room.channel';
 import { AlertConsumer, AlertConsumerStopping, channelsFor } from '@/modules/alerts/alert.consumer';
 import type { AlertRepository, StoredAlert } from '@/modules/alerts/alert.repository';
+import { NotifyFanout } from '@/modules/notifications/delivery/notify-fanout';
 import { AlertsTimings } from '@/modules/alerts/alerts.timings';
 
 beforeAll(() => Logger.overrideLogger(false));
@@ -181,6 +182,12 @@ describe('AlertConsumer', () => {
       s.deliverer,
       s.timings,
       s.metrics,
+      // No notification channels in these cases: the fan-out holds nothing and sends nothing.
+      {
+        holdIfInMaintenance: async () => false,
+        prepare: async () => [],
+        dispatch: async () => undefined,
+      } as unknown as NotifyFanout,
     );
     return { ...s, consumer: c };
   }

@@ -12,6 +12,32 @@ interface ComposeService {
   environment?: Record<string, string>;
 }
 
+/** Strong values, as an operator would set them in the shell or a .env file. */
+const SECRETS = {
+  CLUSTER_SECRET: 'u8Jq2vLx9TzR4mWc7NbY1eKp5sHd3gFa',
+  JWT_SECRET: 'Qz7Lw2Xk9Vb4Nm1Rt6Yp3Hs8Dg5Fj0Ac',
+};
+
+/**
+ * Compose's variable interpolation (compose-spec "Interpolation"): $$, $VAR, ${VAR},
+ * ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}. The docker engine and
+ * compose plugin are not installed here, so the spec's rules are applied directly.
+ */
+function interpolate(value: string, env: Record<string, string | undefined>): string {
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (whole, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
+      if (whole === '$$') return '$';
+      if (bare) return env[bare] ?? '';
+      const v = env[name!];
+      const missing = colon === ':' ? v === undefined || v === '' : v === undefined;
+      if (op === '?' && missing) throw new Error(`required variable ${name} is missing: ${arg}`);
+      if (op === '-' && missing) return arg ?? '';
+      return v ?? '';
+    },
+  );
+}
+
 /** docker-compose.yml cannot run here; this keeps it consistent with the config schema. */
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
@@ -21,8 +47,8 @@ describe('docker-compose.yml', () => {
   };
   const nodes = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
   const known = new Set(Object.keys(envSchema.shape));
-  // ${VAR:-default} is what compose substitutes when VAR is unset.
-  const substitute = (v: string) => String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+  // What `docker compose up` would hand the node when the operator set SECRETS.
+  const substitute = (v: string) => interpolate(String(v), SECRETS);
 
   it('has three validators in three regions and the alert service', () => {
     const regions = nodes.map(([, s]) => s.environment?.LOCATION).filter(Boolean);
@@ -48,6 +74,38 @@ describe('docker-compose.yml', () => {
         name,
         unknown: [],
       });
+      expect(() => loadConfig(env)).not.toThrow();
+    }
+  });
+
+  it('refuses to start without CLUSTER_SECRET and JWT_SECRET (no built-in defaults)', () => {
+    const raw = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+    const used = [...raw.matchAll(/\$\{(CLUSTER_SECRET|JWT_SECRET)([^}]*)\}/g)];
+    expect(used.length).toBeGreaterThanOrEqual(2);
+    // Every use of a secret is ${VAR:?...}: unset or empty stops compose.
+    for (const m of used) expect(m[2]).toMatch(/^:\?/);
+    for (const [name, svc] of nodes) {
+      for (const missing of ['CLUSTER_SECRET', 'JWT_SECRET']) {
+        const env = { ...SECRETS, [missing]: undefined };
+        const render = () =>
+          Object.values(svc.environment ?? {}).map((v) => interpolate(String(v), env));
+        expect({ name, missing, render }).toMatchObject({ name, missing });
+        expect(render).toThrow(new RegExp(`required variable ${missing} is missing`));
+      }
+      const empty = () =>
+        Object.values(svc.environment ?? {}).map((v) =>
+          interpolate(String(v), { ...SECRETS, JWT_SECRET: '' }),
+        );
+      expect(empty).toThrow(/JWT_SECRET/);
+    }
+  });
+
+  it('accepts the strong secrets as a production node would (NODE_ENV=production)', () => {
+    for (const [, svc] of nodes) {
+      const env = Object.fromEntries(
+        Object.entries(svc.environment ?? {}).map(([k, v]) => [k, substitute(v)]),
+      );
+      expect(env.NODE_ENV).toBe('production');
       expect(() => loadConfig(env)).not.toThrow();
     }
   });

@@ -8,6 +8,7 @@ import type { CheckResult } from '@/modules/ping/check-result';
 import type { GossipService } from '@/modules/gossip/gossip.service';
 import { RegistryVoteVerifier } from '@/modules/gossip/registry-vote-verifier';
 import { SigningResultSink } from '@/modules/gossip/signing-result.sink';
+import type { PingResultEmitter } from '@/modules/realtime/ping-result.emitter';
 import { ValidatorIdentity } from '@/modules/gossip/validator-identity';
 import { spec } from '../ping/support/recording';
 
@@ -24,13 +25,23 @@ describe('SigningResultSink', () => {
   function setup(publish: (v: Vote) => void = () => undefined) {
     const published: Vote[] = [];
     const logged: [string, number][] = [];
+    const own: Parameters<GossipService['publishOwn']>[0][] = [];
     const gossip = {
-      publish: (v: Vote) => {
-        publish(v);
-        published.push(v);
+      publishOwn: (v: (typeof own)[number]) => {
+        publish(identity.signBatch([v])[0]);
+        own.push(v);
+      },
+      signOwn: () => {
+        if (own.length > 0) for (const v of identity.signBatch(own.splice(0))) published.push(v);
       },
     } as unknown as GossipService;
-    const sink = new SigningResultSink(identity, gossip, {} as ModuleRef);
+    const sink = new SigningResultSink(
+      gossip,
+      {} as ModuleRef,
+      {
+        learnSite: () => undefined,
+      } as unknown as PingResultEmitter,
+    );
     const health: CheckResultSink = { onResult: (s, round) => logged.push([s.id, round]) };
     sink.delegateTo(health);
     return { sink, published, logged };
@@ -48,6 +59,7 @@ describe('SigningResultSink', () => {
   it('signs a vote that the registry verifier accepts, and still logs the result', () => {
     const { sink, published, logged } = setup();
     sink.onResult(spec('site-1'), 42, down);
+    void sink.flush();
     expect(published).toHaveLength(1);
     const [v] = published;
     expect(v).toMatchObject({
@@ -75,6 +87,7 @@ describe('SigningResultSink', () => {
       sink.onResult(spec('site-1'), 1, { ...down, up: true, httpStatus: 200 }),
     ).not.toThrow();
     expect(() => sink.onResult(spec('bad id with spaces'), 2, down)).not.toThrow();
+    void sink.flush();
     expect(published).toEqual([]);
     expect(sink.unsigned).toBe(2);
     expect(logged).toEqual([

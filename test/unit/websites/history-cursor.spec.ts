@@ -1,3 +1,4 @@
+import { DEFAULT_CHECK } from '@/modules/ping/check-spec';
 import { DomainError } from '@/common/domain-error';
 import { decodeCursor, encodeCursor } from '@/modules/history/history.service';
 import { historyQuerySchema } from '@/modules/history/history.dto';
@@ -72,21 +73,30 @@ describe('site source mapping', () => {
         ownerId: 'o',
         name: 'n',
         url: 'https://example.com',
+        check: DEFAULT_CHECK,
         intervalMs: 10_000,
         timeoutMs: 60_000,
         expectedStatus: [200],
         keyword: 'ok',
         paused: false,
+        downAfterRounds: 1,
+        upAfterRounds: 1,
+        retries: 2,
+        retryDelayMs: 500,
         createdAt: now,
         updatedAt: now,
       }),
     ).toEqual({
       id: 'a',
       url: 'https://example.com',
+      check: DEFAULT_CHECK,
+      ownerId: 'o',
       intervalMs: 10_000,
       timeoutMs: 10_000,
       expectedStatus: [200],
       keyword: 'ok',
+      retries: 2,
+      retryDelayMs: 500,
     });
   });
 });

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RaftStorage, StorageUpdate } from '@/core/raft/raft-storage.port';
 import type { HardState, LogEntry, PersistentState, Snapshot } from '@/core/raft/raft.types';
 import { HARD_STATE_FILE, readHardState, writeHardState } from './hard-state.file';
@@ -14,6 +15,10 @@ import { RaftStorageCorruptionError } from './storage.errors';
  * after a crash at any point `load()` returns a state the node could have
  * acknowledged (an interrupted snapshot install or compaction is finished or
  * undone, a torn log tail is cut), or refuses to start on real corruption.
+ * A write the disk refuses for lack of space is retried, whole, until it
+ * succeeds (its promise stays pending meanwhile, so nothing that depends on it
+ * is acknowledged); listeners hear when the disk fills and when it takes
+ * writes again.
  */
 export interface DiskRaftStorageOptions {
   readonly dir: string;
@@ -21,6 +26,18 @@ export interface DiskRaftStorageOptions {
   readonly segmentBytes?: number;
   /** snapshot files kept, newest first (default 2) */
   readonly retainSnapshots?: number;
+  /** first wait before retrying a write refused for lack of space (default 100 ms, doubling to 2 s) */
+  readonly retryFullMs?: number;
+}
+
+/** The disk refused a write (full, over quota, or over a file size limit) or takes writes again. */
+export type DiskFullListener = (full: boolean, error: Error | null) => void;
+
+const OUT_OF_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+const MAX_RETRY_WAIT_MS = 2_000;
+
+function isOutOfSpace(e: unknown): boolean {
+  return OUT_OF_SPACE.has((e as NodeJS.ErrnoException).code ?? '');
 }
 
 export interface RecoveryReport {
@@ -37,6 +54,9 @@ export class DiskRaftStorage implements RaftStorage {
   /** the hard state as last written to disk */
   private written: HardState | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly fullListeners: DiskFullListener[] = [];
+  /** aborts the wait of a write retried on a full disk: close() must not hang on it */
+  private readonly closing = new AbortController();
   recovery: RecoveryReport = { tornTail: null, discardedEntries: 0 };
 
   private constructor(private readonly options: Required<DiskRaftStorageOptions>) {
@@ -48,6 +68,7 @@ export class DiskRaftStorage implements RaftStorage {
       dir: options.dir,
       segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
       retainSnapshots: Math.max(1, options.retainSnapshots ?? 2),
+      retryFullMs: Math.max(1, options.retryFullMs ?? 100),
     };
     await mkdir(resolved.dir, { recursive: true });
     return new DiskRaftStorage(resolved);
@@ -55,6 +76,10 @@ export class DiskRaftStorage implements RaftStorage {
 
   get dir(): string {
     return this.options.dir;
+  }
+
+  onDiskFull(listener: DiskFullListener): void {
+    this.fullListeners.push(listener);
   }
 
   load(): Promise<PersistentState> {
@@ -88,7 +113,7 @@ export class DiskRaftStorage implements RaftStorage {
   }
 
   save(update: StorageUpdate): Promise<void> {
-    return this.serial(async () => {
+    return this.serialRetried(async () => {
       const log = this.opened();
       if (update.snapshot) {
         // Snapshot first: if we crash before the old log is gone, load() sees
@@ -117,7 +142,7 @@ export class DiskRaftStorage implements RaftStorage {
   }
 
   compact(snapshot: Snapshot): Promise<void> {
-    return this.serial(async () => {
+    return this.serialRetried(async () => {
       const log = this.opened();
       if (snapshot.index <= this.snapshotIndex) return;
       await this.snapshots.save(snapshot);
@@ -127,6 +152,7 @@ export class DiskRaftStorage implements RaftStorage {
   }
 
   close(): Promise<void> {
+    this.closing.abort();
     return this.serial(async () => {
       await this.log?.close();
       this.log = null;
@@ -168,6 +194,38 @@ export class DiskRaftStorage implements RaftStorage {
   private opened(): SegmentedLog {
     if (!this.log) throw new Error('raft storage used before load() or after close()');
     return this.log;
+  }
+
+  /**
+   * A write, retried from the start while the disk is out of space. Each try
+   * rewrites its data rather than re-syncing (after a failed write or fsync the
+   * kernel may have dropped the dirty pages), and every step of save() and
+   * compact() may be repeated: the log rolls a failed append back, files are
+   * replaced atomically.
+   */
+  private serialRetried(op: () => Promise<void>): Promise<void> {
+    return this.serial(async () => {
+      let wait = this.options.retryFullMs;
+      let full = false;
+      for (;;) {
+        try {
+          await op();
+          if (full) this.tellFull(false, null);
+          return;
+        } catch (e) {
+          if (!isOutOfSpace(e) || this.closing.signal.aborted) throw e;
+          if (!full) this.tellFull(true, e as Error);
+          full = true;
+          await sleep(wait, undefined, { signal: this.closing.signal }).catch(() => undefined);
+          if (this.closing.signal.aborted) throw e;
+          wait = Math.min(MAX_RETRY_WAIT_MS, wait * 2);
+        }
+      }
+    });
+  }
+
+  private tellFull(full: boolean, error: Error | null): void {
+    for (const l of this.fullListeners) l(full, error);
   }
 
   /** Runs storage operations one at a time; a failed one does not block the next. */

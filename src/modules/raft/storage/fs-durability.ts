@@ -17,13 +17,17 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** write temp → fsync → rename over the target → fsync the directory */
-export async function writeFileAtomic(dir: string, name: string, data: Uint8Array): Promise<void> {
+/** write temp (`data`, or its parts in order) → fsync → rename over the target → fsync the directory */
+export async function writeFileAtomic(
+  dir: string,
+  name: string,
+  data: Uint8Array | readonly Uint8Array[],
+): Promise<void> {
   const target = join(dir, name);
   const temp = `${target}.tmp`;
   const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(data);
+    for (const part of data instanceof Uint8Array ? [data] : data) await handle.writeFile(part);
     await handle.sync();
   } finally {
     await handle.close();

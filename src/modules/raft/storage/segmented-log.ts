@@ -121,6 +121,11 @@ export class SegmentedLog {
       throw new Error(`log append at ${first} would leave a gap after ${next}`);
     }
     const writes: { seg: Segment; from: number; chunks: Buffer[]; created: boolean }[] = [];
+    // What the index looked like before: a failed write must leave it (and the files) there.
+    const segmentsBefore = this.segments.length;
+    const lastBefore = this.segments[segmentsBefore - 1];
+    const lastSizeBefore = lastBefore?.size ?? 0;
+    const lastCountBefore = lastBefore?.offsets.length ?? 0;
     let current = writes[writes.length - 1];
     let expected = first;
     for (const e of entries) {
@@ -145,14 +150,42 @@ export class SegmentedLog {
       seg.size += rec.length;
       current.chunks.push(rec);
     }
-    for (const w of writes) {
-      if (w.created || this.handleSegment !== w.seg)
-        await this.openSegment(w.seg, w.created ? 'wx' : 'r+');
-      const data = Buffer.concat(w.chunks);
-      await this.handle!.write(data, 0, data.length, w.from);
-      await this.handle!.datasync();
+    try {
+      for (const w of writes) {
+        if (w.created || this.handleSegment !== w.seg)
+          await this.openSegment(w.seg, w.created ? 'wx' : 'r+');
+        await writeFully(this.handle!, Buffer.concat(w.chunks), w.from);
+        await this.handle!.datasync();
+      }
+      if (writes.some((w) => w.created)) await fsyncDir(this.dir);
+    } catch (e) {
+      await this.rollBack(segmentsBefore, lastSizeBefore, lastCountBefore);
+      throw e;
     }
-    if (writes.some((w) => w.created)) await fsyncDir(this.dir);
+  }
+
+  /**
+   * After a failed append (ENOSPC, EFBIG, EIO, a short write): forgets the entries it indexed and
+   * cuts the files back, best effort. Whatever stays on disk is a torn tail that open() drops by
+   * its checksum; the caller must not acknowledge anything of this append.
+   */
+  private async rollBack(segments: number, lastSize: number, lastCount: number): Promise<void> {
+    await this.closeHandle().catch(() => undefined);
+    for (const seg of this.segments.splice(segments)) await unlink(seg.path).catch(() => {});
+    const last = this.segments[this.segments.length - 1];
+    if (!last) return;
+    last.offsets.length = lastCount;
+    last.size = lastSize;
+    const h = await open(last.path, 'r+').catch(() => null);
+    if (!h) return;
+    try {
+      await h.truncate(lastSize);
+      await h.sync();
+    } catch {
+      // the disk may still refuse: open() will find the same bytes as a torn tail
+    } finally {
+      await h.close().catch(() => undefined);
+    }
   }
 
   /** Drops every entry at or after `index`. Later segments go first, newest first. */
@@ -263,4 +296,17 @@ function scanSegment(buf: Buffer, seg: Segment, isLast: boolean, out: LogEntry[]
 function isZeroFrom(buf: Buffer, offset: number): boolean {
   for (let i = offset; i < buf.length; i++) if (buf[i] !== 0) return false;
   return true;
+}
+
+/**
+ * `write` may write fewer bytes than asked (a full disk, a file size limit): keep writing the
+ * rest, and fail rather than report success for a record that is not all on disk.
+ */
+async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    if (bytesWritten <= 0) throw new Error(`short write: ${done} of ${data.length} bytes`);
+    done += bytesWritten;
+  }
 }

@@ -34,11 +34,8 @@ export class SnapshotStore {
     header.writeUInt32BE(s.data.byteLength, 20);
     const data = Buffer.from(s.data.buffer, s.data.byteOffset, s.data.byteLength);
     header.writeUInt32BE(checksum(header, data), 24);
-    await writeFileAtomic(
-      this.dir,
-      snapshotFileName(s.index, s.term),
-      Buffer.concat([header, data]),
-    );
+    // header and data written one after the other: a large snapshot is not copied again
+    await writeFileAtomic(this.dir, snapshotFileName(s.index, s.term), [header, data]);
     await this.prune();
   }
 
@@ -66,7 +63,7 @@ export class SnapshotStore {
     if (checksum(buf.subarray(0, HEADER), data) !== buf.readUInt32BE(24)) {
       throw new RaftStorageCorruptionError(file, 24, 'snapshot checksum mismatch');
     }
-    return { index, term, data: new Uint8Array(data) };
+    return { index, term, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }
 
   /** Removes leftovers of interrupted writes. */

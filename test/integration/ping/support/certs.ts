@@ -1,7 +1,7 @@
 /**
  * Test PKI made with the openssl CLI at test time (no keys in the repository): a CA,
- * a valid leaf for target.test/127.0.0.1, the same leaf long expired, and a
- * self-signed one.
+ * a valid leaf for target.test/127.0.0.1, the same leaf long expired, expiring in 3
+ * and in 10 days, a leaf for another host only, and a self-signed one.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,12 @@ export interface TestCerts {
   valid: KeyPair;
   expired: KeyPair;
   selfSigned: KeyPair;
+  /** notAfter 3 days from now */
+  in3Days: KeyPair;
+  /** notAfter 10 days from now */
+  in10Days: KeyPair;
+  /** valid, trusted, for other.test only */
+  otherHost: KeyPair;
 }
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -43,24 +49,30 @@ export function makeTestCerts(): TestCerts {
     );
     ssl('req', ...EC, '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=target.test');
     writeFileSync(join(dir, 'ext'), `${SAN}\n`);
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      'leaf.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-set_serial',
-      '1',
-      '-days',
-      '3650',
-      '-extfile',
-      'ext',
-      '-out',
-      'valid.crt',
-    );
+    const sign = (out: string, serial: string, days: string, ext = 'ext') =>
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        'leaf.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        serial,
+        '-days',
+        days,
+        '-extfile',
+        ext,
+        '-out',
+        out,
+      );
+    sign('valid.crt', '1', '3650');
+    sign('in3.crt', '11', '3');
+    sign('in10.crt', '12', '10');
+    writeFileSync(join(dir, 'ext-other'), 'subjectAltName=DNS:other.test\n');
+    sign('other.crt', '13', '3650', 'ext-other');
     // `openssl ca` is the 3.0-compatible way to pick validity dates in the past.
     mkdirSync(join(dir, 'db'));
     writeFileSync(join(dir, 'db/index.txt'), '');
@@ -123,6 +135,9 @@ export function makeTestCerts(): TestCerts {
       valid: { key: read('leaf.key'), cert: read('valid.crt') },
       expired: { key: read('leaf.key'), cert: read('expired.crt') },
       selfSigned: { key: read('self.key'), cert: read('self.crt') },
+      in3Days: { key: read('leaf.key'), cert: read('in3.crt') },
+      in10Days: { key: read('leaf.key'), cert: read('in10.crt') },
+      otherHost: { key: read('leaf.key'), cert: read('other.crt') },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

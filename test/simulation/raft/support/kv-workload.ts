@@ -109,6 +109,18 @@ class WriteTracker {
       }
       w.done();
     });
+    // Only with the ack-before-fsync mutation: the host tells the client too early.
+    sim.onProposalAck((node, entries) => {
+      const pending = this.byNode.get(node.id);
+      for (const e of entries) {
+        const w = pending?.get(e.index);
+        if (!w || w.term !== e.term) continue;
+        pending!.delete(e.index);
+        w.rec.output = {};
+        w.rec.ret = this.history.now();
+        w.done();
+      }
+    });
     sim.onCrash((node) => {
       const pending = this.byNode.get(node.id);
       if (!pending) return;
@@ -241,6 +253,8 @@ export interface WorkloadOptions {
   readonly clients: number;
   /** simulated ms of faults */
   readonly chaosMs: number;
+  /** simulated ms between two fault events, drawn from [min, max] (default 200–1000) */
+  readonly faultEveryMs?: readonly [number, number];
 }
 
 export interface WorkloadResult {
@@ -263,7 +277,8 @@ export function runKvWorkload(sim: SimCluster, options: WorkloadOptions): Worklo
 
   const end = sim.clock.now() + options.chaosMs;
   while (sim.clock.now() < end) {
-    sim.runFor(rng.int(200, 1_000));
+    const [lo, hi] = options.faultEveryMs ?? [200, 1_000];
+    sim.runFor(rng.int(lo, hi));
     nemesis(sim, rng);
   }
 

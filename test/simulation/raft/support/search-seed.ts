@@ -1,5 +1,5 @@
 import { checkLinearizable, kvModel } from '../../../fakes/linearizability';
-import { runKvWorkload } from './kv-workload';
+import { type WorkloadOptions, runKvWorkload } from './kv-workload';
 import { SimCluster, type SimOptions } from './sim-cluster';
 
 /**
@@ -39,10 +39,18 @@ export function searchOptions(seed: number): SimOptions {
   };
 }
 
-export function runSearchSeed(seed: number): SeedOutcome {
-  const sim = new SimCluster(searchOptions(seed));
+export function runSearchSeed(
+  seed: number,
+  overrides: Partial<SimOptions> = {},
+  workload: Partial<WorkloadOptions> = {},
+): SeedOutcome {
+  const sim = new SimCluster({ ...searchOptions(seed), ...overrides });
   try {
-    const result = runKvWorkload(sim, { clients: SEARCH_CLIENTS, chaosMs: SEARCH_CHAOS_MS });
+    const result = runKvWorkload(sim, {
+      clients: SEARCH_CLIENTS,
+      chaosMs: SEARCH_CHAOS_MS,
+      ...workload,
+    });
     const check = checkLinearizable(kvModel, result.history);
     const base = {
       seed,

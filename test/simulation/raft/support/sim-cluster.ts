@@ -1,6 +1,6 @@
 import { SeededRandom, deriveSeed } from '@/core/ports/seeded-random';
 import type { RaftMessage } from '@/core/raft/raft.messages';
-import { RaftNode } from '@/core/raft/raft-node';
+import { RaftNode, type Ready } from '@/core/raft/raft-node';
 import type { LogEntry, NodeId, ProposeResult, ReadIndexResult } from '@/core/raft/raft.types';
 import { entrySize } from '@/core/raft/raft.types';
 import { FakeClock, type TimerHandle } from '../../../fakes/fake-clock';
@@ -31,12 +31,38 @@ export interface SimOptions {
   readonly snapshotEvery?: number;
   readonly maxInflightMessages?: number;
   readonly maxEntriesPerMessage?: number;
+  /** InstallSnapshot chunk size (default 64 bytes, so every install takes many chunks) */
+  readonly snapshotChunkBytes?: number;
+  /** chunks in flight per follower (default 4 here, so the window and reordering are searched) */
+  readonly maxInflightSnapshotChunks?: number;
   /**
    * Clock drift: each node's tick interval is tickMs * (1 ± up to this
    * fraction), drawn per boot. Raft's safety must not depend on timing.
    */
   readonly tickDrift?: number;
+  /**
+   * Simulated fsync time: each write takes a seeded draw from [0, this] ms
+   * (default 3), while the node keeps stepping messages and taking Readys;
+   * Readys that queue behind a write share the next one (group commit). A
+   * crash loses every write not yet finished. 0 makes writes synchronous.
+   */
+  readonly diskMs?: number;
+  /** a deliberately broken host, to show the checks catch it (see mutations.spec.ts) */
+  readonly mutation?: HostMutation;
 }
+
+/**
+ * Host bugs the simulation must catch:
+ * - `ack-before-fsync`: a proposal is acknowledged to its client once its
+ *   Ready is handed to storage, before the fsync (and the commit);
+ * - `follower-ack-before-persist`: a follower's AppendEntries acknowledgements
+ *   leave before its write is durable.
+ * (The third, counting the leader before its write is durable, is a core
+ * mutation patched in by the spec.)
+ */
+export type HostMutation = 'ack-before-fsync' | 'follower-ack-before-persist';
+
+export type ProposalAckListener = (node: SimNode, entries: readonly LogEntry[]) => void;
 
 interface PendingRead {
   readonly index: number;
@@ -55,6 +81,13 @@ export class SimNode {
   readonly applied = new Map<number, string>();
   readonly readWaiters = new Map<string, (index: number) => void>();
   pendingReads: PendingRead[] = [];
+  /** Readys handed to the disk and not yet fsynced, oldest first */
+  diskQueue: Ready[] = [];
+  /** the write in progress (the Readys it covers), if any */
+  writing: Ready[] | null = null;
+  diskTimer: TimerHandle | null = null;
+  /** a fixed fsync time for this node's writes, overriding SimOptions.diskMs */
+  diskMs: number | null = null;
 
   constructor(readonly id: NodeId) {}
 
@@ -77,12 +110,17 @@ export class SimCluster {
   private readonly nodeList: SimNode[] = [];
   private readonly applyListeners: ApplyListener[] = [];
   private readonly crashListeners: CrashListener[] = [];
+  private readonly ackListeners: ProposalAckListener[] = [];
+  private readonly disk: SeededRandom;
   /** counts every Ready processed, for RPC/persistence accounting */
   readies = 0;
+  /** disk writes (one fsync each; a write covers every Ready queued behind the previous one) */
+  diskWrites = 0;
 
   constructor(readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
     this.tickMs = options.tickMs ?? 10;
+    this.disk = this.random.fork('disk');
     this.ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     this.safety = new SafetyChecker(() => this.where());
     this.net = new FakeNetwork<RaftMessage>(
@@ -130,6 +168,11 @@ export class SimCluster {
     this.crashListeners.push(listener);
   }
 
+  /** Only with the `ack-before-fsync` mutation: entries a leader handed to storage. */
+  onProposalAck(listener: ProposalAckListener): void {
+    this.ackListeners.push(listener);
+  }
+
   // ---- time ----
 
   runFor(ms: number): void {
@@ -152,6 +195,10 @@ export class SimCluster {
     if (!node.raft) return;
     node.tickTimer?.cancel();
     node.tickTimer = null;
+    node.diskTimer?.cancel();
+    node.diskTimer = null;
+    node.diskQueue = [];
+    node.writing = null; // never reached the disk
     node.raft = null;
     node.readWaiters.clear();
     node.pendingReads = [];
@@ -352,6 +399,8 @@ export class SimCluster {
         checkQuorum: o.checkQuorum,
         maxInflightMessages: o.maxInflightMessages,
         maxEntriesPerMessage: o.maxEntriesPerMessage,
+        snapshotChunkBytes: o.snapshotChunkBytes ?? 64,
+        maxInflightSnapshotChunks: o.maxInflightSnapshotChunks ?? 4,
       },
       state,
     );
@@ -378,20 +427,36 @@ export class SimCluster {
     this.process(node);
   }
 
-  /** README.md's loop: persist (fsync) → send → apply → advance; then safety checks. */
+  /**
+   * README.md's loop, pipelined: take a Ready, send its early messages, queue
+   * its writes, apply, advance; when the write is durable, send its messages
+   * and report persisted(). Safety checks follow every step.
+   */
   private process(node: SimNode): void {
     const raft = node.raft;
     if (!raft) return;
     while (raft.hasReady()) {
       const rd = raft.ready();
       this.readies++;
-      node.storage.saveSync({
-        hardState: rd.hardState,
-        entries: rd.entries,
-        snapshot: rd.snapshot,
-      });
-      this.safety.onPersisted(node.id, rd.entries, rd.snapshot, node.storage);
-      for (const m of rd.messages) this.net.send(m.from, m.to, m);
+      const mutation = this.options.mutation;
+      for (const m of rd.earlyMessages) this.net.send(m.from, m.to, m);
+      if (mutation === 'follower-ack-before-persist') {
+        for (const m of rd.messages)
+          if (m.type === 'AppendEntriesResponse') this.net.send(m.from, m.to, m);
+      }
+      if (
+        mutation === 'ack-before-fsync' &&
+        raft.currentRole === 'leader' &&
+        rd.entries.length > 0
+      ) {
+        // Right after this event (the proposer learns its index first), before the fsync.
+        const entries = rd.entries;
+        const incarnation = node.incarnation;
+        this.clock.schedule(0, () => {
+          if (node.incarnation === incarnation && node.writing !== null)
+            for (const l of this.ackListeners) l(node, entries);
+        });
+      }
       if (rd.snapshot) {
         node.sm.restore(rd.snapshot.data);
         node.lastApplied = rd.snapshot.index;
@@ -415,8 +480,54 @@ export class SimCluster {
       raft.advance();
       this.serveReads(node);
       this.maybeCompact(node, raft);
+      const busy = node.writing !== null || node.diskQueue.length > 0;
+      if (busy || rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+        node.diskQueue.push(rd); // its messages may promise what an earlier write holds
+        this.startWrite(node);
+      } else {
+        this.finishReady(node, raft, rd);
+      }
     }
     this.safety.onLeaders(this.allNodes());
+  }
+
+  /** Starts a write of everything queued, unless one is running (group commit). */
+  private startWrite(node: SimNode): void {
+    if (node.writing || node.diskQueue.length === 0 || !node.raft) return;
+    const batch = node.diskQueue;
+    node.diskQueue = [];
+    node.writing = batch;
+    const max = node.diskMs ?? this.options.diskMs ?? 3;
+    const complete = () => {
+      node.diskTimer = null;
+      if (node.writing !== batch || !node.raft) return;
+      this.diskWrites++;
+      const raft = node.raft;
+      for (const rd of batch) {
+        node.storage.saveSync({
+          hardState: rd.hardState,
+          entries: rd.entries,
+          snapshot: rd.snapshot,
+        });
+        this.safety.onPersisted(node.id, rd.entries, rd.snapshot, node.storage);
+      }
+      node.writing = null;
+      for (const rd of batch) this.finishReady(node, raft, rd);
+      this.startWrite(node);
+      this.process(node);
+    };
+    const ms = node.diskMs ?? this.disk.int(0, max + 1);
+    if (ms <= 0) complete();
+    else node.diskTimer = this.clock.schedule(ms, complete);
+  }
+
+  private finishReady(node: SimNode, raft: RaftNode, rd: Ready): void {
+    const skip = this.options.mutation === 'follower-ack-before-persist';
+    for (const m of rd.messages) {
+      if (skip && m.type === 'AppendEntriesResponse') continue;
+      this.net.send(m.from, m.to, m);
+    }
+    raft.persisted(rd);
   }
 
   private serveReads(node: SimNode): void {
@@ -437,7 +548,7 @@ export class SimCluster {
 function describeMessage(m: RaftMessage): { type: string; bytes: number } {
   let bytes = 32;
   if (m.type === 'AppendEntries') for (const e of m.entries) bytes += entrySize(e);
-  if (m.type === 'InstallSnapshot') bytes += m.snapshot.data.byteLength;
+  if (m.type === 'InstallSnapshot') bytes += m.data.byteLength;
   return { type: m.type, bytes };
 }
 

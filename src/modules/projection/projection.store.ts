@@ -1,0 +1,126 @@
+/**
+ * The projection's database side (ProjectionStore): one transaction per batch, holding
+ * the cursor row's lock, so two leaders (a deposed one whose write is still in flight and
+ * its successor) serialize and neither writes a decision twice: only the batch's part
+ * above the stored cursor is written.
+ */
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@/generated/prisma/client';
+import type { StatusTransition } from '@/core/consensus/site-status.machine';
+import type {
+  ProjectedDecision,
+  ProjectionBatch,
+  ProjectionStore,
+} from '@/core/pipeline/projection.ports';
+import { PrismaService } from '@/infra/database/prisma.service';
+import { isUuid } from './site-directory';
+
+export const CURSOR_NAME = 'decisions';
+/** A batch of a few thousand decisions on a loaded database may take longer than Prisma's 5 s default. */
+const TX_OPTIONS = { maxWait: 10_000, timeout: 60_000 };
+
+@Injectable()
+export class PrismaProjectionStore implements ProjectionStore {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async readCursor(): Promise<number> {
+    const row = await this.prisma.projectionCursor.findUnique({ where: { name: CURSOR_NAME } });
+    return row ? Number(row.lastIndex) : 0;
+  }
+
+  async write(batch: ProjectionBatch): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`
+        INSERT INTO projection_cursors (name, last_index, updated_at)
+        VALUES (${CURSOR_NAME}, 0, now()) ON CONFLICT (name) DO NOTHING`;
+      const [cur] = await tx.$queryRaw<{ last_index: bigint }[]>`
+        SELECT last_index FROM projection_cursors WHERE name = ${CURSOR_NAME} FOR UPDATE`;
+      const stored = Number(cur.last_index);
+      if (stored >= batch.through) return;
+      const fresh = batch.decisions.filter((d) => d.index > stored && isUuid(d.decision.siteId));
+      await this.writeDecisions(tx, fresh);
+      await tx.$executeRaw`
+        UPDATE projection_cursors SET last_index = ${BigInt(batch.through)}, updated_at = now()
+         WHERE name = ${CURSOR_NAME}`;
+    }, TX_OPTIONS);
+  }
+
+  private async writeDecisions(
+    tx: Prisma.TransactionClient,
+    decided: readonly ProjectedDecision[],
+  ): Promise<void> {
+    if (decided.length === 0) return;
+    const ids = [...new Set(decided.map((x) => x.decision.siteId))];
+    const live = new Set(
+      (await tx.website.findMany({ where: { id: { in: ids } }, select: { id: true } })).map(
+        (w) => w.id,
+      ),
+    );
+    const rows = decided.filter((x) => live.has(x.decision.siteId));
+    if (rows.length === 0) return;
+    await tx.decision.createMany({
+      data: rows.map((x) => ({
+        // One log index per entry; decisions of a batch are told apart by their position.
+        logIndex: BigInt(x.index),
+        batchPos: x.pos,
+        term: BigInt(x.term),
+        websiteId: x.decision.siteId,
+        round: BigInt(x.decision.round),
+        verdict: x.decision.verdict,
+        regionVerdicts: x.decision.regionVerdicts,
+        tally: x.decision.tally as unknown as Prisma.InputJsonValue,
+        voters: [...x.decision.voters],
+        decidedAt: new Date(x.decision.decidedAt),
+      })),
+      skipDuplicates: true,
+    });
+    // The latest status per site (a batch may hold several rounds of one site).
+    const latest = [...new Map(rows.map((x) => [x.decision.siteId, x])).values()];
+    const st = latest.map((x) => x.status);
+    await tx.$executeRaw`
+      INSERT INTO site_status (website_id, verdict, since, last_round, last_log_index, region_status, updated_at)
+      SELECT u.id, u.verdict::"Verdict", u.since, u.last_round, u.log_index, u.regions::jsonb, now()
+        FROM unnest(${st.map((s) => s.siteId)}::uuid[], ${st.map((s) => s.verdict)}::text[],
+                    ${st.map((s) => new Date(s.since ?? s.lastDecidedAt))}::timestamptz[],
+                    ${st.map((s) => BigInt(s.lastRound))}::bigint[],
+                    ${latest.map((x) => BigInt(x.index))}::bigint[],
+                    ${st.map((s) => JSON.stringify(s.regions))}::text[])
+             AS u(id, verdict, since, last_round, log_index, regions)
+      ON CONFLICT (website_id) DO UPDATE SET
+        verdict = EXCLUDED.verdict, since = EXCLUDED.since, last_round = EXCLUDED.last_round,
+        last_log_index = EXCLUDED.last_log_index, region_status = EXCLUDED.region_status,
+        updated_at = now()
+      WHERE site_status.last_log_index < EXCLUDED.last_log_index`;
+    for (const x of rows) for (const t of x.transitions) await incident(tx, t);
+  }
+}
+
+async function incident(tx: Prisma.TransactionClient, t: StatusTransition): Promise<void> {
+  const at = new Date(t.at);
+  if (t.kind === 'DOWN' || t.kind === 'REGION_DOWN') {
+    // Idempotent: one incident per (site, region, start round), and none while one is open.
+    const open = await tx.incident.findFirst({
+      where: {
+        websiteId: t.siteId,
+        region: t.region,
+        OR: [{ endedAt: null }, { startRound: BigInt(t.round) }],
+      },
+      select: { id: true },
+    });
+    if (!open)
+      await tx.incident.create({
+        data: { websiteId: t.siteId, region: t.region, startedAt: at, startRound: BigInt(t.round) },
+      });
+    return;
+  }
+  await tx.incident.updateMany({
+    // Only an incident opened before this round: a replayed old recovery closes nothing newer.
+    where: {
+      websiteId: t.siteId,
+      region: t.region,
+      endedAt: null,
+      startRound: { lt: BigInt(t.round) },
+    },
+    data: { endedAt: at, endRound: BigInt(t.round) },
+  });
+}
