@@ -306,7 +306,7 @@ describe('verdicts on 3 real processes: rounds never go backwards, never one vot
 
     // Pause, then resume.
     expect((await api('PUT', `/api/websites/${siteA}/pause`, { paused: true })).status).toBe(200);
-    await sleep(15_000);
+    await sleep(11_000); // over one interval: at least one round passes unchecked
     before = (await lastRow(siteA))!;
     edited = Date.now();
     expect((await api('PUT', `/api/websites/${siteA}/pause`, { paused: false }, 1)).status).toBe(
@@ -353,7 +353,12 @@ describe('verdicts on 3 real processes: rounds never go backwards, never one vot
       return s.every((x) => x?.site?.verdict === 'DOWN') ? s : null;
     });
     figures.downAfterMs = down.after;
-    await sleep(25_000); // two more DOWN rounds: still one alert
+    // Two more DOWN rounds committed: still one alert.
+    const firstDown = (await lastRow(siteA))!;
+    await waitFor('two more DOWN decisions', 2 * 10_000 + 15_000, async () => {
+      const r = (await rows(siteA)).filter((x) => x.round > firstDown.round);
+      return r.length >= 2 && r.every((x) => x.verdict === 'DOWN') ? r : null;
+    });
     const alerts = await pg.query(
       "SELECT dedup_key FROM alerts WHERE website_id = $1 AND kind = 'DOWN'",
       [siteA],

@@ -1,4 +1,4 @@
-// Acceptance 3: the Kafka broker is stopped for ALERTS_KAFKA_OUTAGE_MS (default 20 s) while
+// Acceptance 3: the Kafka broker is stopped for ALERTS_KAFKA_OUTAGE_MS (default 12 s) while
 // alerts keep being produced, then restarted: every alert is still e-mailed, exactly once.
 // Runs against a private second broker (own directory and ports), never the shared one.
 import { randomBytes } from 'node:crypto';
@@ -10,7 +10,7 @@ import { Owner, ownerWithSite } from './alerts-support/fixtures';
 import { PrivateBroker, privateBroker } from './alerts-support/second-kafka';
 import { SmtpSink } from './alerts-support/smtp-sink';
 
-const OUTAGE_MS = Number(process.env.ALERTS_KAFKA_OUTAGE_MS ?? 20_000);
+const OUTAGE_MS = Number(process.env.ALERTS_KAFKA_OUTAGE_MS ?? 12_000);
 jest.setTimeout(OUTAGE_MS + 300_000);
 
 describe(`Kafka broker down for ${OUTAGE_MS / 1000} s while alerts are produced`, () => {
