@@ -11,7 +11,8 @@ import { makeTestCerts, TestCerts } from './support/certs';
 import { closedPort, OK_BODY, startResetter, startTarget, Target } from './support/targets';
 
 const TIMEOUT_MS = 1_000;
-const SLACK_MS = 100;
+// Event-loop scheduling on a loaded CI machine; a deadline bug overshoots by whole seconds.
+const SLACK_MS = 400;
 
 describe('HttpChecker against local targets', () => {
   let certs: TestCerts;
@@ -221,7 +222,8 @@ describe('HttpChecker against local targets', () => {
     const p = checker.check({ url: http.url('/hang'), timeoutMs: 5_000 }, ac.signal);
     setTimeout(() => ac.abort(), 50);
     const r = await p;
-    expect(performance.now() - t0).toBeLessThan(200);
+    // Far below its 5 s timeout (a loaded CI machine may stall the event loop for a while).
+    expect(performance.now() - t0).toBeLessThan(2_000);
     expectDown(r, 'TIMEOUT');
   });
 });
