@@ -128,6 +128,16 @@ describe('alert service crash and redelivery (child processes, real broker)', ()
     expect(c['consumed.handled']).toBe(1);
     expect(c['EMAIL.already-sent']).toBe(1);
     expect(c['EMAIL.sent']).toBeUndefined();
+    // The alert service's own /metrics (no Raft or ping families: it has neither).
+    const scrape = await fetch(`http://127.0.0.1:${b.port}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    expect(text).toContain('alerts_consumed_total{outcome="handled"} 1');
+    expect(text).toContain(
+      'alert_delivery_attempts_total{channel="EMAIL",outcome="already-sent"} 1',
+    );
+    expect(text).toContain('process_cpu_seconds_total');
+    expect(text).not.toContain('raft_');
 
     await sleep(1_500);
     expect(smtp.withMessageId(messageId)).toHaveLength(1);

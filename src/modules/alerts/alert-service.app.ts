@@ -1,6 +1,6 @@
 /**
  * The standalone alert service (npm run start:alerts): the alert consumer group, the delivery
- * sweeper, mail and the database, plus /health/live and /health/ready; no scheduler, no Raft, no
+ * sweeper, mail and the database, plus /health/live, /health/ready and /metrics; no scheduler, no Raft, no
  * public API. Any number of instances share the topic's partitions and the delivery records.
  */
 import { Controller, DynamicModule, Get, INestApplication, Module } from '@nestjs/common';
@@ -13,6 +13,7 @@ import { PrismaService } from '@/infra/database/prisma.service';
 import { EventBus } from '@/infra/events/event-bus.port';
 import { EventsModule } from '@/infra/events/events.module';
 import { LoggingModule } from '@/infra/logging/logging.module';
+import { MetricsModule } from '@/modules/metrics/metrics.module';
 import { AlertMetrics } from './alert-metrics';
 import { alertsKafkaMicroservice, AlertsKafkaTuning } from './alerts-kafka.transport';
 import { AlertsModule } from './alerts.module';
@@ -43,6 +44,8 @@ class AlertServiceHealthController {
 @Module({})
 class AlertServiceModule {
   static forRoot(config: AppConfig, timings?: Partial<AlertsTimings>): DynamicModule {
+    // Kept as a value: MetricsModule imports this very module object (one AlertMetrics).
+    const alerts = AlertsModule.forRoot(config, { role: 'service', timings });
     return {
       module: AlertServiceModule,
       imports: [
@@ -50,7 +53,9 @@ class AlertServiceModule {
         LoggingModule.forRoot(config),
         DatabaseModule,
         EventsModule,
-        AlertsModule.forRoot(config, { role: 'service', timings }),
+        alerts,
+        // GET /metrics: process, alert consumer and delivery, HTTP (same access rules as a node's)
+        MetricsModule.forRoot({ imports: [alerts] }),
       ],
       controllers: [AlertServiceHealthController],
     };

@@ -1,7 +1,9 @@
 /**
  * Assembles the node's one registry (MetricsRegistry): process metrics, ping and DNS cache,
  * gossip, alerts and notifications, the hub tally and projector, Raft, HTTP and, behind
- * METRICS_PER_SITE, per-site gauges; and decides who may read it.
+ * METRICS_PER_SITE, per-site gauges; and decides who may read it. The standalone alert service
+ * (alert-service.app.ts) builds the same module with its alerts only: the node's parts are
+ * optional, and what an application lacks is simply not registered.
  *
  * Access, in this order: with METRICS_PORT, /metrics is served on that port only (404 on PORT);
  * with METRICS_TOKEN, every scrape needs `Authorization: Bearer <METRICS_TOKEN>` (401 without);
@@ -9,7 +11,7 @@
  * internals are not published by default.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Metric, Registry } from 'prom-client';
 import { SiteStatusMachine } from '@/core/consensus/site-status.machine';
 import { AppConfig } from '@/config/app-config';
@@ -37,19 +39,20 @@ export class MetricsService implements OnModuleDestroy {
   constructor(
     readonly registry: MetricsRegistry,
     private readonly config: AppConfig,
-    ping: PingMetrics,
-    gossip: GossipMetrics,
     alerts: AlertMetrics,
-    raft: ClusterStatus,
-    tally: TallyService,
-    projector: DecisionProjector,
-    sites: SiteStatusMachine,
+    @Optional() ping?: PingMetrics,
+    @Optional() gossip?: GossipMetrics,
+    @Optional() raft?: ClusterStatus,
+    @Optional() tally?: TallyService,
+    @Optional() projector?: DecisionProjector,
+    @Optional() sites?: SiteStatusMachine,
   ) {
     collectDefaultMetrics({ register: registry });
-    for (const source of [ping.registry, gossip.registry, alerts.registry]) adopt(registry, source);
-    this.stopRaft = registerRaftMetrics(registry, raft);
-    registerVerdictMetrics(registry, { tally, projector, raft });
-    if (config.metrics.perSite) {
+    for (const source of [ping?.registry, gossip?.registry, alerts.registry])
+      if (source) adopt(registry, source);
+    this.stopRaft = raft ? registerRaftMetrics(registry, raft) : () => undefined;
+    if (tally && projector && raft) registerVerdictMetrics(registry, { tally, projector, raft });
+    if (config.metrics.perSite && ping && sites) {
       // Latencies of more sites than are shown, so that the shown ones are always among them.
       const latencyOf = ping.trackSiteLatency(Math.max(20_000, 2 * config.metrics.perSiteLimit));
       registerSiteMetrics(registry, sites, config.metrics.perSiteLimit, latencyOf);
