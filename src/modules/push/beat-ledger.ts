@@ -98,5 +98,5 @@ export function parseCommand(raw: unknown): BeatCommand | null {
   const { at, sites } = raw as { at?: unknown; sites?: unknown };
   if (typeof at !== 'number' || !Number.isFinite(at) || !Array.isArray(sites)) return null;
   if (sites.length > MAX_SITES_PER_ENTRY || !sites.every((s) => typeof s === 'string')) return null;
-  return { at, sites: sites as string[] };
+  return { at, sites: sites };
 }

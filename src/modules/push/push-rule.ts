@@ -15,8 +15,7 @@ export interface PushWindow {
 }
 
 export type PushReading =
-  | { up: true; ageMs: number }
-  | { up: false; ageMs: number | null; reason: string };
+  { up: true; ageMs: number } | { up: false; ageMs: number | null; reason: string };
 
 export function readPush(
   lastBeat: number | undefined,

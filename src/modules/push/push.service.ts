@@ -5,12 +5,7 @@
  * stamped with its clock; a follower forwards its batch to the leader (a signed cluster
  * request, POST /api/cluster/push/beats), which folds it into its own next entry.
  */
-import {
-  Injectable,
-  Logger,
-  OnApplicationShutdown,
-  OnModuleInit,
-} from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DomainError } from '@/common/domain-error';
 import type { Clock } from '@/core/ports/clock.port';
 import { AppConfig } from '@/config/app-config';
@@ -134,11 +129,13 @@ export class PushService implements OnModuleInit, OnApplicationShutdown {
 
   private propose(batch: TakenBatch): void {
     const command: BeatCommand = { at: this.clock.now(), sites: batch.sites };
+    // propose throws NOT_LEADER at once when leadership just moved; later failures reject
     let committed: Promise<unknown>;
     try {
       committed = this.raft.propose(BEATS_MACHINE, command);
     } catch (e) {
-      committed = Promise.reject(e as Error);
+      batch.settle({ ok: false, error: unavailable(e) });
+      return;
     }
     committed.then(
       () => batch.settle({ ok: true, at: command.at }),
@@ -149,7 +146,10 @@ export class PushService implements OnModuleInit, OnApplicationShutdown {
   private forward(batch: TakenBatch): void {
     const leader = this.raft.snapshot().leaderId;
     if (!leader || leader === this.raft.self) {
-      batch.settle({ ok: false, error: new DomainError('UNAVAILABLE', 'no leader; retry', undefined, 1) });
+      batch.settle({
+        ok: false,
+        error: new DomainError('UNAVAILABLE', 'no leader; retry', undefined, 1),
+      });
       return;
     }
     this.client
@@ -161,11 +161,18 @@ export class PushService implements OnModuleInit, OnApplicationShutdown {
           else
             batch.settle({
               ok: false,
-              error: new DomainError('UNAVAILABLE', `leader refused the beats (${r.status}); retry`, undefined, 1),
+              error: new DomainError(
+                'UNAVAILABLE',
+                `leader refused the beats (${r.status}); retry`,
+                undefined,
+                1,
+              ),
             });
         },
         (e: unknown) => {
-          this.log.warn(`forwarding ${batch.sites.length} beats to ${leader} failed: ${(e as Error).message}`);
+          this.log.warn(
+            `forwarding ${batch.sites.length} beats to ${leader} failed: ${(e as Error).message}`,
+          );
           batch.settle({ ok: false, error: unavailable(e) });
         },
       );

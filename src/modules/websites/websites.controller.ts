@@ -81,7 +81,8 @@ export class WebsitesController {
   @Post(':id/push-token')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Rotate a push site’s beat token: the new one is shown once, the old one stops working',
+    summary:
+      'Rotate a push site’s beat token: the new one is shown once, the old one stops working',
   })
   @ApiErrors({ 400: 'the site is not a push site (VALIDATION_FAILED)', 404: NOT_FOUND })
   @ZodResponse({ status: 200, type: PushTokenDto })
