@@ -27,6 +27,7 @@ import { NotificationsModule } from '@/modules/notifications/notifications.modul
 import { PingModule } from '@/modules/ping/ping.module';
 import { PingLogsModule } from '@/modules/ping-logs/ping-logs.module';
 import { ProjectionModule } from '@/modules/projection/projection.module';
+import { PushModule } from '@/modules/push/push.module';
 import { RaftModule } from '@/modules/raft/raft.module';
 import { RealtimeModule } from '@/modules/realtime/realtime.module';
 import { SimulateModule } from '@/modules/simulate/simulate.module';
@@ -40,7 +41,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     // Kept as values: MetricsModule imports these very module objects (no second instance).
     const ping = PingModule.forRoot({
-      imports: [WebsitesModule, GossipModule],
+      imports: [WebsitesModule, GossipModule, PushModule],
       siteSource: WebsiteSiteSource,
       resultSink: SigningResultSink,
     });

@@ -47,7 +47,7 @@ export class LoggingModule {
               req: (req: { id: unknown; method: string; url: string }) => ({
                 id: req.id,
                 method: req.method,
-                url: req.url?.split('?')[0],
+                url: maskPushToken(req.url?.split('?')[0]),
               }),
             },
           },
@@ -55,4 +55,9 @@ export class LoggingModule {
       ],
     };
   }
+}
+
+/** A beat URL carries its push monitor's credential: the log keeps only the route. */
+export function maskPushToken(url: string | undefined): string | undefined {
+  return url?.replace(/^\/api\/push\/[^/]*/, '/api/push/[redacted]');
 }

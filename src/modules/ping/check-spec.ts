@@ -2,12 +2,13 @@
  * What kind of check a site is and the options of each kind, as one zod schema that
  * validates API input, documents it in OpenAPI and re-validates what the database holds.
  * The target stays the site's `url`: an http(s) URL, or tcp://host:port, tls://host[:port]
- * or dns://name for the other kinds (targetProblem says which fits which).
+ * or dns://name for the other kinds (targetProblem says which fits which). A push site
+ * dials nothing: its url is push://<site id>, set by the server.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-export const CHECK_KINDS = ['http', 'tcp', 'dns', 'tls'] as const;
+export const CHECK_KINDS = ['http', 'tcp', 'dns', 'tls', 'push'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -170,8 +171,34 @@ const tlsCheck = z
   .refine((t) => t.downDays < t.warnDays, { message: 'downDays must be below warnDays' })
   .describe('the certificate served at tls://host[:port] (port 443 by default)');
 
+export const PUSH_PERIOD_S = { min: 2, max: 86_400, default: 60 } as const;
+export const PUSH_GRACE_S = { min: 0, max: 3_600, default: 30 } as const;
+
+const pushCheck = z
+  .strictObject({
+    kind: z.literal('push'),
+    periodS: z
+      .number()
+      .int()
+      .min(PUSH_PERIOD_S.min)
+      .max(PUSH_PERIOD_S.max)
+      .default(PUSH_PERIOD_S.default)
+      .describe('seconds between the beats the job is expected to send (2 s to 24 h)'),
+    graceS: z
+      .number()
+      .int()
+      .min(PUSH_GRACE_S.min)
+      .max(PUSH_GRACE_S.max)
+      .default(PUSH_GRACE_S.default)
+      .describe('extra seconds a beat may be late before the site is DOWN (0 to 1 h)'),
+  })
+  .describe(
+    'a heartbeat: the job calls POST or GET /api/push/{token}; DOWN once no beat was ' +
+      'committed for periodS + graceS (the url is push://<site id>, set by the server)',
+  );
+
 export const checkSpecSchema = z
-  .discriminatedUnion('kind', [httpCheck, tcpCheck, dnsCheck, tlsCheck])
+  .discriminatedUnion('kind', [httpCheck, tcpCheck, dnsCheck, tlsCheck, pushCheck])
   .describe('what kind of check the site is, with that kind’s options');
 
 export type CheckSpec = z.infer<typeof checkSpecSchema>;
@@ -179,6 +206,7 @@ export type HttpCheckSpec = Extract<CheckSpec, { kind: 'http' }>;
 export type TcpCheckSpec = Extract<CheckSpec, { kind: 'tcp' }>;
 export type DnsCheckSpec = Extract<CheckSpec, { kind: 'dns' }>;
 export type TlsCheckSpec = Extract<CheckSpec, { kind: 'tls' }>;
+export type PushCheckSpec = Extract<CheckSpec, { kind: 'push' }>;
 
 /** The spec of a site that never chose one: a plain GET. */
 export const DEFAULT_CHECK: HttpCheckSpec = checkSpecSchema.parse({
@@ -210,7 +238,21 @@ export function targetProblem(kind: CheckKind, url: string): string | null {
       return endpointOf(kind, url) ? null : 'expected tls://host or tls://host:port';
     case 'dns':
       return dnsNameOf(url) ? null : 'expected dns://name';
+    case 'push':
+      return pushSiteIdOf(url) ? null : 'expected push://<site id>';
   }
+}
+
+const PUSH_URL = /^push:\/\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** The url of a push site: it names the site whose beats it reads. */
+export function pushUrlOf(siteId: string): string {
+  return `push://${siteId}`;
+}
+
+/** The site id in a push://<id> url; undefined when it is not one. */
+export function pushSiteIdOf(url: string): string | undefined {
+  return PUSH_URL.exec(url)?.[1];
 }
 
 /** host:port of a tcp:// or tls:// target; undefined when it is not one. */

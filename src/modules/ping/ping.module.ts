@@ -9,6 +9,7 @@ import { AppConfig } from '@/config/app-config';
 import { DnsCache } from '@/modules/dns/dns-cache';
 import { DnsModule } from '@/modules/dns/dns.module';
 import { DnsQuery } from '@/modules/dns/dns-query';
+import { BeatLedger } from '@/modules/push/beat-ledger';
 import { CertificateLedger, CertificatesModule } from './certificate-ledger';
 import { Checker } from './check-result';
 import { CheckResultSink } from './check-result-sink';
@@ -41,12 +42,18 @@ const providers: Provider[] = [
   },
   {
     provide: Checker,
-    useFactory: (dns: DnsCache, config: AppConfig) =>
-      new KindChecker(dns, new DnsQuery(), {
-        allowPrivateTargets: config.ping.allowPrivateTargets,
-        userAgent: `uptime-validator/1 (validator ${config.node.id}; ${config.node.region})`,
-      }),
-    inject: [DnsCache, AppConfig],
+    // push sites read the replicated beats (PushModule, when the app has it)
+    useFactory: (dns: DnsCache, config: AppConfig, beats?: BeatLedger) =>
+      new KindChecker(
+        dns,
+        new DnsQuery(),
+        {
+          allowPrivateTargets: config.ping.allowPrivateTargets,
+          userAgent: `uptime-validator/1 (validator ${config.node.id}; ${config.node.region})`,
+        },
+        beats,
+      ),
+    inject: [DnsCache, AppConfig, { token: BeatLedger, optional: true }],
   },
   { provide: SiteSource, useClass: NoSites },
   HealthLogSink,

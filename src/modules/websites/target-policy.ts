@@ -35,6 +35,8 @@ export class TargetPolicy {
         if (!at) return; // the DTO already refused it
         return this.assertUrl(`http://${hostPart(at.host)}:${at.port}/`, url);
       }
+      case 'push':
+        return; // nothing is dialled: validators read the replicated last beat
       case 'dns': {
         const server = check.resolver === null ? undefined : parseResolver(check.resolver);
         if (!server) return;

@@ -15,7 +15,8 @@ const fields = {
     .min(1)
     .max(2048, 'at most 2048 characters')
     .describe(
-      'the target: an http(s) URL; tcp://host:port, tls://host[:port] or dns://name for those kinds',
+      'the target: an http(s) URL; tcp://host:port, tls://host[:port] or dns://name for those ' +
+        'kinds; push sites: omit it (the server sets push://<site id>)',
     ),
   check: checkSpecSchema,
   name: z.string().trim().min(1).max(200),
@@ -62,8 +63,11 @@ export function kindProblems(v: {
   url?: string;
   keyword?: string | null;
   expectedStatus?: number[];
+  /** a create: every kind but push needs a url */
+  requireUrl?: boolean;
 }): [string, string][] {
   const out: [string, string][] = [];
+  if (v.url === undefined && v.kind !== 'push' && v.requireUrl) out.push(['url', 'required']);
   const target = v.url === undefined ? null : targetProblem(v.kind, v.url);
   if (target) out.push(['url', target]);
   if (v.kind !== 'http' && v.keyword) out.push(['keyword', 'keyword applies to http checks only']);
@@ -81,11 +85,12 @@ const kindFits = (
     expectedStatus?: number[];
   },
   ctx: z.RefinementCtx,
+  requireUrl = false,
 ) => {
   // Without `check`, a create is an http check; an update keeps the stored kind (the service checks).
-  if (v.check === undefined && v.url === undefined) return;
+  if (v.check === undefined && v.url === undefined && !requireUrl) return;
   const kind = v.check?.kind ?? 'http';
-  for (const [path, message] of kindProblems({ ...v, kind })) {
+  for (const [path, message] of kindProblems({ ...v, kind, requireUrl })) {
     ctx.addIssue({ code: 'custom', path: [path], message });
   }
 };
@@ -104,10 +109,12 @@ export function retriesProblem(v: {
 
 export const createWebsiteSchema = z
   .strictObject({
-    url: fields.url,
+    url: fields.url.optional(),
     check: fields.check.optional().describe('the kind of check and its options; default: http GET'),
     name: fields.name.optional(),
-    intervalMs: fields.intervalMs.default(60_000),
+    intervalMs: fields.intervalMs
+      .default(60_000)
+      .describe('check interval, 10 s to 24 h; push sites: ignored (their rounds run every 2 s)'),
     timeoutMs: fields.timeoutMs
       .optional()
       .describe('hard timeout of one check; default min(10 s, intervalMs / 2)'),
@@ -123,7 +130,7 @@ export const createWebsiteSchema = z
     message: 'timeoutMs must be below intervalMs',
     path: ['timeoutMs'],
   })
-  .superRefine(kindFits);
+  .superRefine((v, ctx) => kindFits(v, ctx, true));
 export class CreateWebsiteDto extends createZodDto(createWebsiteSchema) {}
 
 export const updateWebsiteSchema = z
@@ -150,6 +157,12 @@ export const updateWebsiteSchema = z
     if (v.check !== undefined && v.url !== undefined) kindFits(v, ctx);
   });
 export class UpdateWebsiteDto extends createZodDto(updateWebsiteSchema) {}
+
+export const pushTokenSchema = z.object({
+  token: z.string().describe('the new beat token for /api/push/{token}; the old one stops working'),
+  beatUrl: z.string().describe('the path to call: /api/push/{token}'),
+});
+export class PushTokenDto extends createZodDto(pushTokenSchema) {}
 
 export const pauseSchema = z.strictObject({ paused: z.boolean() });
 export class PauseDto extends createZodDto(pauseSchema) {}
@@ -212,6 +225,13 @@ export const websiteSchema = z.object({
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   status: liveStatusSchema,
+  pushToken: z
+    .string()
+    .optional()
+    .describe(
+      'push sites, in the answer to their creation only: the beat token for ' +
+        '/api/push/{token}. Stored hashed: it is never shown again (rotate it to get a new one)',
+    ),
 });
 export class WebsiteDto extends createZodDto(websiteSchema) {}
 

@@ -55,9 +55,14 @@ export interface PageCursor {
 export class WebsiteRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async create(ownerId: string, input: WebsiteInput): Promise<WebsiteRecord> {
+  /** `id`: chosen by the caller (a push site's url names it); default: the database's. */
+  async create(ownerId: string, input: WebsiteInput, id?: string): Promise<WebsiteRecord> {
     try {
-      return toRecord(await this.prisma.website.create({ data: { ...columns(input), ownerId } }));
+      return toRecord(
+        await this.prisma.website.create({
+          data: { ...columns(input), ownerId, ...(id ? { id } : {}) },
+        }),
+      );
     } catch (e) {
       // A valid token of an account deleted since it was issued.
       if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2003') {
@@ -164,7 +169,8 @@ function columns<T extends Partial<WebsiteInput>>(input: T) {
 }
 
 function toRecord(row: Website): WebsiteRecord {
-  const { kind, checkOptions, ...rest } = row;
+  // The token hash never leaves the push module's repository.
+  const { kind, checkOptions, pushTokenHash: _hash, ...rest } = row;
   const options = checkOptions as Record<string, unknown> | null;
   if (kind === 'http' && options && Object.keys(options).length === 0) {
     return { ...rest, check: DEFAULT_CHECK };

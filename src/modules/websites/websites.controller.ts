@@ -9,6 +9,7 @@ import {
   CreateWebsiteDto,
   ListQueryDto,
   PauseDto,
+  PushTokenDto,
   UpdateWebsiteDto,
   WebsiteDto,
   WebsitePageDto,
@@ -77,6 +78,22 @@ export class WebsitesController {
     return present(await this.websites.setPaused(user.id, id, body.paused));
   }
 
+  @Post(':id/push-token')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Rotate a push site’s beat token: the new one is shown once, the old one stops working',
+  })
+  @ApiErrors({ 400: 'the site is not a push site (VALIDATION_FAILED)', 404: NOT_FOUND })
+  @ZodResponse({ status: 200, type: PushTokenDto })
+  async rotatePushToken(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseResourceIdPipe) id: string,
+  ) {
+    const token = await this.websites.rotatePushToken(user.id, id);
+    return { token, beatUrl: `/api/push/${token}` };
+  }
+
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Stop monitoring and delete a site with its history' })
@@ -90,7 +107,7 @@ export class WebsitesController {
   }
 }
 
-function present({ site: s, status, lastCheck, certificate }: WebsiteView) {
+function present({ site: s, status, lastCheck, certificate, pushToken }: WebsiteView) {
   const iso = (t: number | null | undefined) =>
     t === null || t === undefined ? null : new Date(t).toISOString();
   return {
@@ -137,5 +154,6 @@ function present({ site: s, status, lastCheck, certificate }: WebsiteView) {
           }
         : null,
     },
+    ...(pushToken ? { pushToken } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { AuthModule } from '@/modules/auth/auth.module';
 import { ConsensusModule } from '@/modules/consensus/consensus.module';
 import { DnsModule } from '@/modules/dns/dns.module';
 import { CertificatesModule } from '@/modules/ping/certificate-ledger';
+import { PushModule } from '@/modules/push/push.module';
 import { SiteChanges } from './site-changes';
 import { TargetPolicy } from './target-policy';
 import { WebsiteRepository } from './website.repository';
@@ -16,7 +17,7 @@ import { WebsitesService } from './websites.service';
  * history module) and the DB-backed SiteSource the ping scheduler reads.
  */
 @Module({
-  imports: [DnsModule, AuthModule, ConsensusModule, CertificatesModule],
+  imports: [DnsModule, AuthModule, ConsensusModule, CertificatesModule, PushModule],
   controllers: [WebsitesController],
   providers: [
     WebsitesService,

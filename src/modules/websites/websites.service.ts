@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { Injectable, Logger } from '@nestjs/common';
 import { SiteStatusMachine, type SiteStatus } from '@/core/consensus/site-status.machine';
 import { DomainError } from '@/common/domain-error';
 import { storableDate } from '@/common/storable';
 import { SiteQuota } from '@/modules/auth/quotas';
 import { CertificateLedger, type CertificateSeen } from '@/modules/ping/certificate-ledger';
-import { DEFAULT_CHECK, type CheckSpec } from '@/modules/ping/check-spec';
+import { DEFAULT_CHECK, pushUrlOf, type CheckSpec } from '@/modules/ping/check-spec';
+import { PushService } from '@/modules/push/push.service';
 import { SiteChanges } from './site-changes';
 import { TargetPolicy } from './target-policy';
 import { kindProblems, retriesProblem } from './website.dto';
@@ -16,8 +19,16 @@ import {
   WebsiteRepository,
 } from './website.repository';
 
+/**
+ * Push sites' rounds: every validator reads the committed last beat this often, so a missed
+ * deadline is voted DOWN within about one round (see README, "Push monitors").
+ */
+export const PUSH_ROUND_MS = 2_000;
+const PUSH_TIMEOUT_MS = 1_000;
+
 export interface CreateWebsite {
-  url: string;
+  /** absent only for a push site (the server sets push://<id>) */
+  url?: string;
   check?: CheckSpec;
   name?: string;
   intervalMs: number;
@@ -40,6 +51,8 @@ export interface WebsiteView {
   lastCheck: LastCheck | null;
   /** the certificate this node's last check saw (https, tls, tcp+tls) */
   certificate: CertificateSeen | null;
+  /** a new push site's beat token, in the answer to its creation only */
+  pushToken?: string;
 }
 
 export interface WebsitePage {
@@ -50,6 +63,8 @@ export interface WebsitePage {
 /** Sites belong to one user; every method takes the owner and 404s for anyone else. */
 @Injectable()
 export class WebsitesService {
+  private readonly log = new Logger(WebsitesService.name);
+
   constructor(
     private readonly sites: WebsiteRepository,
     private readonly targets: TargetPolicy,
@@ -57,14 +72,44 @@ export class WebsitesService {
     private readonly quota: SiteQuota,
     private readonly machine: SiteStatusMachine,
     private readonly certificates: CertificateLedger,
+    private readonly push: PushService,
   ) {}
 
   async create(ownerId: string, input: CreateWebsite): Promise<WebsiteView> {
     const release = await this.quota.reserve(ownerId); // 422 QUOTA_EXCEEDED when full
+    let site: WebsiteRecord;
     try {
-      return (await this.withStatus([await this.createWithinQuota(ownerId, input)]))[0];
+      site = await this.createWithinQuota(ownerId, input);
     } finally {
       release();
+    }
+    const view = (await this.withStatus([site]))[0];
+    if (site.check?.kind !== 'push') return view;
+    const pushToken = await this.push.issueToken(site.id);
+    await this.arm(site.id);
+    return { ...view, pushToken };
+  }
+
+  /** A new beat token for a push site (the old one stops working); shown once. */
+  async rotatePushToken(ownerId: string, id: string): Promise<string> {
+    const site = await this.owned(ownerId, id);
+    if (site.check?.kind !== 'push')
+      throw new DomainError('VALIDATION_FAILED', 'request validation failed', [
+        { path: 'check.kind', message: 'only push sites have a beat token' },
+      ]);
+    return this.push.issueToken(site.id);
+  }
+
+  /**
+   * Commits a beat for a new or re-armed push site, so it counts from now until its job's
+   * first beat. Best effort: without a leader right now the site is still created, and
+   * reads as DOWN until its first beat commits.
+   */
+  private async arm(siteId: string): Promise<void> {
+    try {
+      await this.push.arm(siteId);
+    } catch (e) {
+      this.log.warn(`push site ${siteId} not armed: ${(e as Error).message}`);
     }
   }
 
@@ -81,14 +126,16 @@ export class WebsitesService {
 
   private async createWithinQuota(ownerId: string, input: CreateWebsite): Promise<WebsiteRecord> {
     const check = input.check ?? DEFAULT_CHECK;
-    assertKindFits({ ...input, kind: check.kind });
-    await this.targets.assertAllowed(input.url, check);
+    assertKindFits({ ...input, kind: check.kind, requireUrl: true });
+    const push = check.kind === 'push';
+    // A push site's url names it: its id is chosen here so the url can say so.
+    const id = push ? randomUUID() : undefined;
+    const url = id ? pushUrlOf(id) : input.url!;
+    await this.targets.assertAllowed(url, check);
     const data: WebsiteInput = {
-      url: input.url,
+      url,
       check,
-      name: input.name ?? new URL(input.url).host,
-      intervalMs: input.intervalMs,
-      timeoutMs: input.timeoutMs ?? defaultTimeoutMs(input.intervalMs),
+      name: input.name ?? (push ? 'push monitor' : new URL(url).host),
       expectedStatus: input.expectedStatus,
       keyword: input.keyword ?? null,
       paused: input.paused,
@@ -96,9 +143,10 @@ export class WebsitesService {
       upAfterRounds: input.upAfterRounds ?? 1,
       retries: input.retries ?? 0,
       retryDelayMs: input.retryDelayMs ?? 0,
+      ...pushTiming(push, input),
     };
     assertRetriesFit(data);
-    const site = await this.sites.create(ownerId, data);
+    const site = await this.sites.create(ownerId, data, id);
     this.changes.notify();
     return site;
   }
@@ -136,8 +184,9 @@ export class WebsitesService {
     }
   }
 
-  async update(ownerId: string, id: string, patch: UpdateWebsite): Promise<WebsiteView> {
+  async update(ownerId: string, id: string, input: UpdateWebsite): Promise<WebsiteView> {
     const current = await this.owned(ownerId, id);
+    const patch = pushPatch(current, input);
     const intervalMs = patch.intervalMs ?? current.intervalMs;
     const timeoutMs = patch.timeoutMs ?? current.timeoutMs;
     if (timeoutMs >= intervalMs) {
@@ -164,7 +213,14 @@ export class WebsitesService {
     const updated = await this.sites.updateOwned(id, ownerId, patch);
     if (!updated) throw notFound();
     this.changes.notify();
-    return (await this.withStatus([updated]))[0];
+    const pushed = updated.check?.kind === 'push';
+    const rearm = pushed && !isDeepStrictEqual(current.check, updated.check);
+    // A site turned into a push monitor gets its token here, in the answer (shown once).
+    const pushToken =
+      pushed && current.check?.kind !== 'push' ? await this.push.issueToken(id) : undefined;
+    if (rearm) await this.arm(id);
+    const view = (await this.withStatus([updated]))[0];
+    return pushToken ? { ...view, pushToken } : view;
   }
 
   async setPaused(ownerId: string, id: string, paused: boolean): Promise<WebsiteView> {
@@ -178,6 +234,45 @@ export class WebsitesService {
     if (!(await this.sites.deleteOwned(id, ownerId))) throw notFound();
     this.changes.notify();
   }
+}
+
+/** The schedule fields of a new site: a push site's are fixed (its rounds read the ledger). */
+function pushTiming(push: boolean, input: CreateWebsite) {
+  if (push)
+    return { intervalMs: PUSH_ROUND_MS, timeoutMs: PUSH_TIMEOUT_MS, retries: 0, retryDelayMs: 0 };
+  return {
+    intervalMs: input.intervalMs,
+    timeoutMs: input.timeoutMs ?? defaultTimeoutMs(input.intervalMs),
+  };
+}
+
+/**
+ * An update as it applies to the site: a push site (staying or becoming one) keeps its
+ * push://<id> url and fixed round timing; one leaving push needs a url of its new kind.
+ */
+function pushPatch(current: WebsiteRecord, patch: UpdateWebsite): UpdateWebsite {
+  const kind = patch.check?.kind ?? current.check?.kind;
+  if (kind !== 'push') {
+    if (current.check?.kind === 'push' && patch.url === undefined)
+      throw new DomainError('VALIDATION_FAILED', 'request validation failed', [
+        { path: 'url', message: 'a site that stops being a push monitor needs a url' },
+      ]);
+    return patch;
+  }
+  const url = pushUrlOf(current.id);
+  if (patch.url !== undefined && patch.url !== url)
+    throw new DomainError('VALIDATION_FAILED', 'request validation failed', [
+      { path: 'url', message: 'a push site’s url is set by the server' },
+    ]);
+  const { intervalMs: _i, timeoutMs: _t, retries: _r, retryDelayMs: _d, ...rest } = patch;
+  return {
+    ...rest,
+    url,
+    intervalMs: PUSH_ROUND_MS,
+    timeoutMs: PUSH_TIMEOUT_MS,
+    retries: 0,
+    retryDelayMs: 0,
+  };
 }
 
 function assertRetriesFit(v: Parameters<typeof retriesProblem>[0]): void {
