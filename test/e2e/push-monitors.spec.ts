@@ -204,6 +204,12 @@ describe('push monitors on 3 real processes', () => {
     expect(
       (await api('PUT', `/api/websites/${other.id}`, { url: 'https://example.com/' }, n)).status,
     ).toBe(400);
+    // A push site's rounds stay every 2 s; a dialled kind keeps its 10 s minimum.
+    const edited = await api('PUT', `/api/websites/${other.id}`, { intervalMs: 30_000 }, n);
+    expect(((await edited.json()) as { intervalMs: number }).intervalMs).toBe(2_000);
+    expect((await api('PUT', `/api/websites/${httpId}`, { intervalMs: 2_000 }, n)).status).toBe(
+      400,
+    );
     expect(
       (await api('POST', '/api/websites', { check: { kind: 'push', periodS: 1 } }, n)).status,
     ).toBe(400);
