@@ -326,6 +326,9 @@ describe('push monitors on 3 real processes', () => {
     expect(text).not.toContain('pushToken');
     const one = await (await api('GET', `/api/websites/${siteId}`, undefined, n)).text();
     expect(one).not.toContain(pushToken);
+    // The status shows when the last beat committed (this node's replica).
+    const lastBeatAt = (JSON.parse(one) as { status: { lastBeatAt: string } }).status.lastBeatAt;
+    expect(Date.parse(lastBeatAt)).toBe(Math.max(...acks.map((a) => a.committedAt)));
     const logs = nodes.map((x) => x.output()).join('\n');
     expect(nodes[0].output()).toContain('/api/push/[redacted]');
     expect(logs).not.toContain(pushToken);

@@ -211,6 +211,11 @@ export const liveStatusSchema = z
       })
       .nullable()
       .describe("the TLS certificate this node's last check of an https, tls or tcp+tls site saw"),
+    lastBeatAt: z.iso
+      .datetime()
+      .nullable()
+      .optional()
+      .describe('push sites: the last committed beat (or arm), from this node’s replicated state'),
   })
   .describe('live status, from this node’s replicated state and the latest check');
 

@@ -53,6 +53,8 @@ export interface WebsiteView {
   certificate: CertificateSeen | null;
   /** a new push site's beat token, in the answer to its creation only */
   pushToken?: string;
+  /** push sites: the last committed beat, epoch ms (null: none yet) */
+  lastBeat?: number | null;
 }
 
 export interface WebsitePage {
@@ -121,6 +123,7 @@ export class WebsitesService {
       status: this.machine.get(site.id) ?? null,
       lastCheck: checks.get(site.id) ?? null,
       certificate: this.certificates.get(site.id) ?? null,
+      ...(site.check?.kind === 'push' ? { lastBeat: this.push.lastBeat(site.id) ?? null } : {}),
     }));
   }
 
