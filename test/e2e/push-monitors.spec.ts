@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -47,6 +47,7 @@ describe('push monitors on 3 real processes', () => {
   let jwt = '';
   let siteId = '';
   let pushToken = '';
+  let deletedId = '';
   const killed = new Set<number>();
   const figures: Record<string, unknown> = {};
 
@@ -57,12 +58,18 @@ describe('push monitors on 3 real processes', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
+  const ackMs: number[] = [];
+  const acks: Ack[] = [];
   async function beat(node: number, token = pushToken, method = 'POST'): Promise<Ack> {
+    const t0 = Date.now();
     const r = await fetch(`${nodes[node].baseUrl}/api/push/${token}`, { method });
     const body = (await r.json()) as { ok?: boolean; committedAt?: string };
     if (r.status !== 200)
       throw new Error(`beat to node ${node}: ${r.status} ${JSON.stringify(body)}`);
-    return { node, ackedAt: Date.now(), committedAt: Date.parse(body.committedAt!) };
+    ackMs.push(Date.now() - t0);
+    const ack = { node, ackedAt: Date.now(), committedAt: Date.parse(body.committedAt!) };
+    if (token === pushToken) acks.push(ack);
+    return ack;
   }
 
   async function rows(after = 0): Promise<Row[]> {
@@ -101,13 +108,13 @@ describe('push monitors on 3 real processes', () => {
 
   /** Beats every `everyMs` to the nodes in turn for `forMs`; returns every acknowledgment. */
   async function beatFor(forMs: number, everyMs: number, alive: number[]): Promise<Ack[]> {
-    const acks: Ack[] = [];
+    const sent: Ack[] = [];
     const t0 = Date.now();
     for (let i = 0; Date.now() - t0 < forMs; i++) {
-      acks.push(await beat(alive[i % alive.length], pushToken, i % 2 === 0 ? 'POST' : 'GET'));
-      await sleep(everyMs - (Date.now() - acks.at(-1)!.ackedAt));
+      sent.push(await beat(alive[i % alive.length], pushToken, i % 2 === 0 ? 'POST' : 'GET'));
+      await sleep(everyMs - (Date.now() - sent.at(-1)!.ackedAt));
     }
-    return acks;
+    return sent;
   }
 
   beforeAll(async () => {
@@ -120,11 +127,14 @@ describe('push monitors on 3 real processes', () => {
       DATABASE_URL: db.url,
       TALLY_DEADLINE_MS: '500',
       RAFT_ELECTION_TIMEOUT_MS: '1000',
+      RAFT_SNAPSHOT_EVERY: '20',
     });
     // Node 1 logs every request: the token must not be in any of those lines.
     specs[0].env.LOG_LEVEL = 'info';
+    const booting = Date.now();
     nodes = await Promise.all(specs.map(startSpec));
     await Promise.all(nodes.map((n) => n.waitReady(90_000)));
+    figures.bootMs = Date.now() - booting;
     const cred = { email: 'push@example.com', password: 'correct horse battery' };
     expect((await api('POST', '/api/auth/signup', cred)).status).toBe(201);
     jwt = ((await (await api('POST', '/api/auth/login', cred)).json()) as { accessToken: string })
@@ -152,6 +162,12 @@ describe('push monitors on 3 real processes', () => {
     await pg?.end().catch(() => undefined);
     await db?.drop();
     if (root) rmSync(root, { recursive: true, force: true });
+    const sorted = [...ackMs].sort((a, b) => a - b);
+    figures.beatAckMs = {
+      n: sorted.length,
+      median: sorted[Math.floor(sorted.length / 2)],
+      max: sorted.at(-1),
+    };
     console.log(`push e2e figures: ${JSON.stringify(figures)}`);
   });
 
@@ -204,19 +220,29 @@ describe('push monitors on 3 real processes', () => {
     expect(
       (await api('PUT', `/api/websites/${other.id}`, { url: 'https://example.com/' }, n)).status,
     ).toBe(400);
+    // A push site's rounds stay every 2 s; a dialled kind keeps its 10 s minimum.
+    const edited = await api('PUT', `/api/websites/${other.id}`, { intervalMs: 30_000 }, n);
+    expect(((await edited.json()) as { intervalMs: number }).intervalMs).toBe(2_000);
+    expect((await api('PUT', `/api/websites/${httpId}`, { intervalMs: 2_000 }, n)).status).toBe(
+      400,
+    );
     expect(
       (await api('POST', '/api/websites', { check: { kind: 'push', periodS: 1 } }, n)).status,
     ).toBe(400);
     expect((await api('POST', '/api/websites', {}, n)).status).toBe(400);
+    // Deleted: its beats leave the ledger with its forget-site entry (checked in the snapshot).
+    expect(statuses.filter((x) => x === 200).length).toBeGreaterThan(0);
+    expect((await api('DELETE', `/api/websites/${other.id}`, undefined, n)).status).toBe(204);
+    deletedId = other.id;
   });
 
   it('beats to each node in turn keep it UP; without beats DOWN within period + grace + 3 s; a beat: UP', async () => {
     const armed = Date.now();
     // Armed at creation: UP before the first beat.
     await waitFor('a first UP decision', 20_000, () => firstOf('UP', 0), 200);
-    const acks = await beatFor(LIMIT_MS + 4_000, 1_500, [0, 1, 2]);
-    expect(new Set(acks.map((a) => a.node))).toEqual(new Set([0, 1, 2]));
-    const last = acks.at(-1)!;
+    const sent = await beatFor(LIMIT_MS + 2_000, 1_500, [0, 1, 2]);
+    expect(new Set(sent.map((a) => a.node))).toEqual(new Set([0, 1, 2]));
+    const last = sent.at(-1)!;
     const down = await waitFor(
       'DOWN after the beats stop',
       LIMIT_MS + SLACK_MS + 5_000,
@@ -227,9 +253,14 @@ describe('push monitors on 3 real processes', () => {
     figures.downAfterCommittedBeatMs = down.value.decidedAt - last.committedAt;
     expect(down.value.decidedAt - last.ackedAt).toBeLessThanOrEqual(LIMIT_MS + SLACK_MS);
     expect(down.value.decidedAt - last.committedAt).toBeGreaterThan(LIMIT_MS);
-    // Nothing but UP until then, while the beats came in turn to every node.
+    // No DOWN until then, while the beats came in turn to every node (a round short of votes,
+    // e.g. while a node first lists the new site, is UNKNOWN: it changes nothing).
     const earlier = (await rows(armed)).filter((r) => r.round < down.value.round);
-    expect(earlier.filter((r) => r.verdict !== 'UP')).toEqual([]);
+    expect(earlier.filter((r) => r.verdict === 'DOWN')).toEqual([]);
+    expect(earlier.filter((r) => r.verdict === 'UP').length).toBeGreaterThan(0);
+    figures.unknownBeforeDown = earlier
+      .filter((r) => r.verdict === 'UNKNOWN')
+      .map((r) => r.decidedAt - armed);
 
     const resumed = await beat(1);
     const up = await waitFor(
@@ -258,13 +289,31 @@ describe('push monitors on 3 real processes', () => {
     );
     figures.downAfterKillMs = down.value.decidedAt - last.committedAt;
     expect(down.value.decidedAt - last.committedAt).toBeGreaterThan(LIMIT_MS);
-    // Rows are projected in log order: every decision before that DOWN is here, and UP.
+    // Rows are projected in log order: every decision before that DOWN is here, none DOWN.
     const before = (await rows(last.ackedAt)).filter((r) => r.round < down.value.round);
     expect(before.length).toBeGreaterThan(0);
-    expect(before.filter((r) => r.verdict !== 'UP')).toEqual([]);
+    expect(before.filter((r) => r.verdict === 'DOWN')).toEqual([]);
+    expect(before.some((r) => r.verdict === 'UP')).toBe(true);
     // And a beat to a survivor brings it back.
     const again = await beat(alive[0]);
     await waitFor('UP on two nodes', 10_000, () => firstOf('UP', again.ackedAt), 100);
+  });
+
+  it('the beats part is in the snapshot image of the nodes left, without the deleted site', async () => {
+    const firstBeat = Math.min(...acks.map((a) => a.committedAt));
+    const images = await waitFor(
+      'snapshots holding the site’s beats',
+      30_000,
+      async () => {
+        const found = [0, 1, 2]
+          .filter((i) => !killed.has(i))
+          .map((i) => beatsInSnapshot(specs[i].dataDir));
+        const fresh = found.every((m) => (m.get(siteId) ?? 0) >= firstBeat && !m.has(deletedId));
+        return fresh ? found.map((m) => m.get(siteId)) : null;
+      },
+      500,
+    );
+    figures.snapshotBeats = images.value;
   });
 
   it('the token is never in GET /api/websites nor in the log', async () => {
@@ -277,6 +326,9 @@ describe('push monitors on 3 real processes', () => {
     expect(text).not.toContain('pushToken');
     const one = await (await api('GET', `/api/websites/${siteId}`, undefined, n)).text();
     expect(one).not.toContain(pushToken);
+    // The status shows when the last beat committed (this node's replica).
+    const lastBeatAt = (JSON.parse(one) as { status: { lastBeatAt: string } }).status.lastBeatAt;
+    expect(Date.parse(lastBeatAt)).toBe(Math.max(...acks.map((a) => a.committedAt)));
     const logs = nodes.map((x) => x.output()).join('\n');
     expect(nodes[0].output()).toContain('/api/push/[redacted]');
     expect(logs).not.toContain(pushToken);
@@ -286,3 +338,31 @@ describe('push monitors on 3 real processes', () => {
     return [0, 1, 2].find((i) => !killed.has(i))!;
   }
 });
+
+/** site → last beat in the `beats` part of the newest snapshot under a node's data dir. */
+function beatsInSnapshot(dir: string): Map<string, number> {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/^snapshot-\d{20}-\d{20}\.snap$/.test(name)) files.push(p);
+    }
+  };
+  try {
+    walk(dir);
+  } catch {
+    return new Map();
+  }
+  if (files.length === 0) return new Map();
+  const buf = readFileSync(files.sort().at(-1)!);
+  const image = JSON.parse(buf.subarray(28, 28 + buf.readUInt32BE(20)).toString('utf8')) as Record<
+    string,
+    string
+  >;
+  if (!image.beats) return new Map();
+  const part = JSON.parse(Buffer.from(image.beats, 'base64').toString('utf8')) as {
+    last: [string, number][];
+  };
+  return new Map(part.last);
+}

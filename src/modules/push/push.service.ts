@@ -104,6 +104,11 @@ export class PushService implements OnModuleInit, OnApplicationShutdown {
     return { at: Math.max(...acks) };
   }
 
+  /** The site's last committed beat on this node's replica (epoch ms). */
+  lastBeat(siteId: string): number | undefined {
+    return this.ledger.lastBeat(siteId);
+  }
+
   private hash(token: string): Buffer {
     return pushTokenHash(this.config.apiKeys.pepper!, token);
   }

@@ -4,6 +4,8 @@ import { MAX_CONFIRM_ROUNDS, VERDICTS } from '@/core/consensus/decision';
 import { checkSpecSchema, targetProblem, type CheckKind } from '@/modules/ping/check-spec';
 
 export const MIN_INTERVAL_MS = 10_000;
+/** push sites' rounds (fixed by the server, 2 s): an exported push site imports as it is */
+const MIN_PUSH_INTERVAL_MS = 1_000;
 export const MAX_INTERVAL_MS = 86_400_000;
 export const MAX_RETRIES = 5;
 export const MAX_RETRY_DELAY_MS = 30_000;
@@ -23,7 +25,7 @@ const fields = {
   intervalMs: z
     .number()
     .int()
-    .min(MIN_INTERVAL_MS)
+    .min(MIN_PUSH_INTERVAL_MS)
     .max(MAX_INTERVAL_MS)
     .describe('check interval, 10 s to 24 h'),
   timeoutMs: z.number().int().min(500).max(60_000).describe('hard timeout of one check'),
@@ -65,8 +67,11 @@ export function kindProblems(v: {
   expectedStatus?: number[];
   /** a create: every kind but push needs a url */
   requireUrl?: boolean;
+  intervalMs?: number;
 }): [string, string][] {
   const out: [string, string][] = [];
+  if (v.kind !== 'push' && v.intervalMs !== undefined && v.intervalMs < MIN_INTERVAL_MS)
+    out.push(['intervalMs', `at least ${MIN_INTERVAL_MS} ms`]);
   if (v.url === undefined && v.kind !== 'push' && v.requireUrl) out.push(['url', 'required']);
   const target = v.url === undefined ? null : targetProblem(v.kind, v.url);
   if (target) out.push(['url', target]);
@@ -83,6 +88,7 @@ const kindFits = (
     url?: string;
     keyword?: string | null;
     expectedStatus?: number[];
+    intervalMs?: number;
   },
   ctx: z.RefinementCtx,
   requireUrl = false,
@@ -205,6 +211,11 @@ export const liveStatusSchema = z
       })
       .nullable()
       .describe("the TLS certificate this node's last check of an https, tls or tcp+tls site saw"),
+    lastBeatAt: z.iso
+      .datetime()
+      .nullable()
+      .optional()
+      .describe('push sites: the last committed beat (or arm), from this node’s replicated state'),
   })
   .describe('live status, from this node’s replicated state and the latest check');
 

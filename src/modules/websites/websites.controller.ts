@@ -107,7 +107,7 @@ export class WebsitesController {
   }
 }
 
-function present({ site: s, status, lastCheck, certificate, pushToken }: WebsiteView) {
+function present({ site: s, status, lastCheck, certificate, pushToken, lastBeat }: WebsiteView) {
   const iso = (t: number | null | undefined) =>
     t === null || t === undefined ? null : new Date(t).toISOString();
   return {
@@ -153,6 +153,7 @@ function present({ site: s, status, lastCheck, certificate, pushToken }: Website
             checkedAt: new Date(certificate.checkedAt).toISOString(),
           }
         : null,
+      ...(lastBeat !== undefined ? { lastBeatAt: iso(lastBeat) } : {}),
     },
     ...(pushToken ? { pushToken } : {}),
   };

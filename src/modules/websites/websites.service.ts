@@ -53,6 +53,8 @@ export interface WebsiteView {
   certificate: CertificateSeen | null;
   /** a new push site's beat token, in the answer to its creation only */
   pushToken?: string;
+  /** push sites: the last committed beat, epoch ms (null: none yet) */
+  lastBeat?: number | null;
 }
 
 export interface WebsitePage {
@@ -121,6 +123,7 @@ export class WebsitesService {
       status: this.machine.get(site.id) ?? null,
       lastCheck: checks.get(site.id) ?? null,
       certificate: this.certificates.get(site.id) ?? null,
+      ...(site.check?.kind === 'push' ? { lastBeat: this.push.lastBeat(site.id) ?? null } : {}),
     }));
   }
 
@@ -189,6 +192,14 @@ export class WebsitesService {
     const patch = pushPatch(current, input);
     const intervalMs = patch.intervalMs ?? current.intervalMs;
     const timeoutMs = patch.timeoutMs ?? current.timeoutMs;
+    const check = patch.check ?? current.check ?? DEFAULT_CHECK;
+    assertKindFits({
+      kind: check.kind,
+      url: patch.url ?? current.url,
+      keyword: patch.keyword !== undefined ? patch.keyword : current.keyword,
+      expectedStatus: patch.expectedStatus ?? current.expectedStatus,
+      intervalMs,
+    });
     if (timeoutMs >= intervalMs) {
       throw new DomainError('VALIDATION_FAILED', 'request validation failed', [
         { path: 'timeoutMs', message: 'timeoutMs must be below intervalMs' },
@@ -199,13 +210,6 @@ export class WebsitesService {
       timeoutMs,
       retries: patch.retries ?? current.retries,
       retryDelayMs: patch.retryDelayMs ?? current.retryDelayMs,
-    });
-    const check = patch.check ?? current.check ?? DEFAULT_CHECK;
-    assertKindFits({
-      kind: check.kind,
-      url: patch.url ?? current.url,
-      keyword: patch.keyword !== undefined ? patch.keyword : current.keyword,
-      expectedStatus: patch.expectedStatus ?? current.expectedStatus,
     });
     if (patch.url !== undefined || patch.check !== undefined) {
       await this.targets.assertAllowed(patch.url ?? current.url, check);
@@ -227,6 +231,8 @@ export class WebsitesService {
     const updated = await this.sites.updateOwned(id, ownerId, { paused });
     if (!updated) throw notFound();
     this.changes.notify();
+    // A resumed push monitor counts from now: its job may have been stopped with it.
+    if (!paused && updated.check?.kind === 'push') await this.arm(id);
     return (await this.withStatus([updated]))[0];
   }
 
@@ -253,11 +259,14 @@ function pushTiming(push: boolean, input: CreateWebsite) {
 function pushPatch(current: WebsiteRecord, patch: UpdateWebsite): UpdateWebsite {
   const kind = patch.check?.kind ?? current.check?.kind;
   if (kind !== 'push') {
-    if (current.check?.kind === 'push' && patch.url === undefined)
+    if (current.check?.kind !== 'push') return patch;
+    if (patch.url === undefined)
       throw new DomainError('VALIDATION_FAILED', 'request validation failed', [
         { path: 'url', message: 'a site that stops being a push monitor needs a url' },
       ]);
-    return patch;
+    // Its fixed push timing does not carry over: the defaults of a new site, unless given.
+    const intervalMs = patch.intervalMs ?? 60_000;
+    return { ...patch, intervalMs, timeoutMs: patch.timeoutMs ?? defaultTimeoutMs(intervalMs) };
   }
   const url = pushUrlOf(current.id);
   if (patch.url !== undefined && patch.url !== url)
