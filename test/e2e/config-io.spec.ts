@@ -316,6 +316,23 @@ channels:
     expectError(refused, 422, 'TARGET_NOT_ALLOWED');
   });
 
+  it('shows the token of a push site it creates, once; a re-import keeps the token', async () => {
+    const dave = await signupAndLogin(t, 'dave-io@example.com');
+    const doc = { version: 1, sites: [{ name: 'backup', check: { kind: 'push', periodS: 300 } }] };
+    const first = await importDoc(dave, doc);
+    expect(first.status).toBe(200);
+    expect(first.body.sites[0]).toMatchObject({ name: 'backup', action: 'create' });
+    const token = first.body.sites[0].pushToken as string;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await api.call({ method: 'post', path: `/api/push/${token}` })).status).toBe(200);
+    // Exports never carry it; importing the export again changes nothing and shows no token.
+    const exported = await exportJson(dave);
+    expect(JSON.stringify(exported)).not.toContain(token);
+    const again = await importDoc(dave, exported);
+    expect(again.body.sites[0]).toEqual({ name: 'backup', action: 'unchanged', changes: [] });
+    expect((await api.call({ method: 'get', path: `/api/push/${token}` })).status).toBe(200);
+  });
+
   it('goes through the SSRF guard of the websites service', async () => {
     const res = await importDoc(alice, {
       version: 1,

@@ -19,6 +19,10 @@ const item = z.object({
   name: z.string(),
   action: z.enum(['create', 'update', 'unchanged']),
   changes: z.array(z.string()).describe('fields that differ (update)'),
+  pushToken: z
+    .string()
+    .optional()
+    .describe('a push site this import created: its heartbeat token, shown this once'),
 });
 
 export const importReportSchema = z.object({

@@ -27,6 +27,8 @@ export interface PlannedItem {
   action: Action;
   /** fields that differ (update) */
   changes: string[];
+  /** a push site this import created: its token, shown this once (exports never carry it) */
+  pushToken?: string;
 }
 
 export interface ImportReport {
@@ -114,10 +116,11 @@ export class ConfigIoService {
     if (dryRun) return report;
 
     let applied = 0;
-    const step = async (path: string, write: () => Promise<unknown>) => {
+    const step = async <T>(path: string, write: () => Promise<T>): Promise<T> => {
       try {
-        await write();
+        const done = await write();
         applied += 1;
+        return done;
       } catch (e) {
         if (!(e instanceof DomainError)) throw e;
         const note = `${applied} earlier change${applied === 1 ? ' was' : 's were'} applied; fix the entry and import again`;
@@ -128,8 +131,10 @@ export class ConfigIoService {
       }
     };
     for (const [i, { item, entry, current }] of sitePlan.entries()) {
-      if (item.action === 'create')
-        await step(`sites.${i}`, () => this.websites.create(ownerId, entry));
+      if (item.action === 'create') {
+        const created = await step(`sites.${i}`, () => this.websites.create(ownerId, entry));
+        if (created.pushToken) item.pushToken = created.pushToken;
+      }
       if (item.action === 'update')
         await step(`sites.${i}`, () =>
           this.websites.update(
@@ -193,22 +198,17 @@ function planSite(entry: SiteEntry, current: WebsiteRecord | undefined) {
     check: entry.check ?? DEFAULT_CHECK,
   };
   const full = { ...desired, keyword: desired.keyword ?? null };
-  if (!current)
-    return {
-      item: { name: entry.name, action: 'create' as Action, changes: [] },
-      entry: desired,
-      current,
-    };
+  if (!current) {
+    const item: PlannedItem = { name: entry.name, action: 'create', changes: [] };
+    return { item, entry: desired, current };
+  }
   const changes = SITE_FIELDS.filter((f) => !isDeepStrictEqual(full[f], current[f]));
-  return {
-    item: {
-      name: entry.name,
-      action: (changes.length ? 'update' : 'unchanged') as Action,
-      changes,
-    },
-    entry: full,
-    current,
+  const item: PlannedItem = {
+    name: entry.name,
+    action: changes.length ? 'update' : 'unchanged',
+    changes,
   };
+  return { item, entry: full, current };
 }
 
 function planChannel(entry: ChannelEntry, current: ChannelRecord | undefined, index: number) {

@@ -26,8 +26,8 @@ const ERRORS = {
 
 /**
  * A job's heartbeat. No session or API key by design: the token in the path is the
- * credential, looked up by its hash. The body, if any, is not read (a JSON body is still
- * bounded by the global 256 kB limit). 200 means the beat is in a committed log entry.
+ * credential, looked up by its hash. The body, if any, is never read (bootstrap.ts skips the
+ * body parser on /api/push/). 200 means the beat is in a committed log entry.
  */
 @ApiTags('push')
 @Controller('push')
