@@ -37,6 +37,7 @@ export class LoggingModule {
                 return (
                   url.startsWith('/health') ||
                   url.startsWith('/api/raft') ||
+                  url.startsWith('/api/cluster/') ||
                   url.startsWith('/api/simulate/gossip')
                 );
               },
