@@ -13,7 +13,14 @@
  * each node to BENCH_PROFILE_DIR (tmp)/<config>/ and prints their top entries. BENCH_RESULTS.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -30,6 +37,8 @@ const CONFIGS = env('BENCH_CONFIGS', '3x5000,3x10000,1x5000')
 const WARMUP_S = Number(env('BENCH_WARMUP_S', '40'));
 const WINDOW_S = Number(env('BENCH_WINDOW_S', '60'));
 const PROFILE = env('BENCH_PROFILE', '') === '1';
+/** BENCH_LOG_DIR: each node's stdout and stderr go to <dir>/<config>/n<i>.log (e.g. with LOG_LEVEL=log) */
+const LOG_DIR = env('BENCH_LOG_DIR', '');
 /** BENCH_NODE_ENV="K=V,K2=V2": extra settings for every node (e.g. RAFT_ELECTION_TIMEOUT_MS=1000) */
 const NODE_ENV_EXTRA: Record<string, string> = Object.fromEntries(
   env('BENCH_NODE_ENV', '')
@@ -90,15 +99,20 @@ interface BenchNode {
 }
 
 /** dist/main.js as its own process; with a profile dir, under --cpu-prof (written at exit). */
-function startNode(spec: ClusterNodeSpec, profileDir?: string): BenchNode {
+function startNode(spec: ClusterNodeSpec, profileDir?: string, logFile?: string): BenchNode {
   const args = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const proc = spawn(process.execPath, [...args, join(APP_ROOT, 'dist', 'main.js')], {
     cwd: APP_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...spec.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', logFile ? 'pipe' : 'ignore', 'pipe'],
   });
   let err = '';
-  proc.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4_000)));
+  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4_000)));
+  if (logFile) {
+    const out = createWriteStream(logFile);
+    proc.stdout!.pipe(out);
+    proc.stderr!.pipe(out);
+  }
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   let dead = false;
   void exited.then(() => (dead = true));
@@ -142,6 +156,8 @@ interface Row {
   pgPerSiteRoundPerNode: number;
   rssMb: number[];
   decisionsBehind: number;
+  /** Raft term at the end of the window minus at its start (elections in the window) */
+  termsInWindow: number;
   profileTop?: string[];
 }
 
@@ -179,14 +195,22 @@ async function runConfig(nodesCount: number, sites: number, targetUrl: string): 
       rmSync(profileDir, { recursive: true, force: true });
       mkdirSync(profileDir, { recursive: true });
     }
-    nodes = specs.map((spec) => startNode(spec, PROFILE ? profileDir : undefined));
+    const logDir = LOG_DIR ? resolve(LOG_DIR, `${nodesCount}x${sites}`) : '';
+    if (logDir) mkdirSync(logDir, { recursive: true });
+    nodes = specs.map((spec, i) =>
+      startNode(
+        spec,
+        PROFILE ? profileDir : undefined,
+        logDir ? join(logDir, `n${i + 1}.log`) : undefined,
+      ),
+    );
     await Promise.all(nodes.map((n) => n.waitReady(READY_TIMEOUT_MS)));
     await sleep(WARMUP_S * 1000);
 
     const leaderStatus = async () => {
       for (const n of nodes) {
         try {
-          const r = await caller.get<{ role: string; commitIndex: number }>(
+          const r = await caller.get<{ role: string; commitIndex: number; term: number }>(
             n.baseUrl,
             '/api/raft/status',
             2_000,
@@ -255,6 +279,7 @@ async function runConfig(nodesCount: number, sites: number, targetUrl: string): 
       pgPerSiteRoundPerNode: pgCpu / siteRounds / nodesCount,
       rssMb: nodes.map((n) => rssMbOf(n.proc.pid!)),
       decisionsBehind: l1 ? l1.commitIndex - dec1 : NaN,
+      termsInWindow: l0 && l1 ? l1.term - l0.term : NaN,
     };
     await Promise.all(nodes.map((n) => n.stop('SIGTERM')));
     nodes = [];
@@ -295,6 +320,7 @@ async function main(): Promise<void> {
         pgPerSiteRoundPerNode: NaN,
         rssMb: [],
         decisionsBehind: NaN,
+        termsInWindow: NaN,
       }));
       rows.push(row);
       process.stderr.write(`${JSON.stringify(row)}\n`);
@@ -314,12 +340,12 @@ async function main(): Promise<void> {
     `commitIndex); "behind" is committed entries minus decision rows at the end (includes non-decision`,
     `entries). The machine is shared with other helpers' test runs (see load average).`,
     '',
-    '| nodes | sites | checks/s (expected) | committed/s | projected/s | projection lag p50 / p99 ms | CPU ms per site-round per node | CPU ms per check done | PostgreSQL ms per site-round per node | RSS MB | behind |',
-    '|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|',
+    '| nodes | sites | checks/s (expected) | committed/s | projected/s | projection lag p50 / p99 ms | CPU ms per site-round per node | CPU ms per check done | PostgreSQL ms per site-round per node | RSS MB | behind | new terms |',
+    '|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|',
     ...rows.map((r) =>
       r.failed
-        ? `| ${r.nodes} | ${r.sites} | not measured: ${r.failed} |||||||||`
-        : `| ${r.nodes} | ${r.sites} | ${f(r.checksPerSec, 0)} (${f(r.expectedChecks, 0)}) | ${f(r.committedPerSec)} | ${f(r.projectedPerSec)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} | ${r.cpuPerSiteRound.map((c) => f(c, 2)).join(' / ')} | ${r.cpuPerCheckDone.map((c) => f(c, 2)).join(' / ')} | ${f(r.pgPerSiteRoundPerNode, 2)} | ${r.rssMb.map((m) => f(m, 0)).join(' / ')} | ${f(r.decisionsBehind, 0)} |`,
+        ? `| ${r.nodes} | ${r.sites} | not measured: ${r.failed} ||||||||||`
+        : `| ${r.nodes} | ${r.sites} | ${f(r.checksPerSec, 0)} (${f(r.expectedChecks, 0)}) | ${f(r.committedPerSec)} | ${f(r.projectedPerSec)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} | ${r.cpuPerSiteRound.map((c) => f(c, 2)).join(' / ')} | ${r.cpuPerCheckDone.map((c) => f(c, 2)).join(' / ')} | ${f(r.pgPerSiteRoundPerNode, 2)} | ${r.rssMb.map((m) => f(m, 0)).join(' / ')} | ${f(r.decisionsBehind, 0)} | ${f(r.termsInWindow, 0)} |`,
     ),
     '',
   ];

@@ -67,6 +67,8 @@ const providers: Provider[] = [
         maxLateMs: 10_000,
         refreshMs: Math.min(config.ping.intervalMs, 10_000),
         certificates,
+        // Checks yield to Raft: a loop this late is a fifth of the way to an election.
+        maxLoopLagMs: Math.max(50, Math.floor(config.raft.electionTimeoutMs / 5)),
       }),
     inject: [SiteSource, Checker, CheckResultSink, PingMetrics, AppConfig, CertificateLedger],
   },
