@@ -273,6 +273,12 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private overloaded(): boolean {
     if (!this.loopLag || this.loopLag.lagMs() <= this.options.maxLoopLagMs!) return false;
     this.held++;
+    // Rounds held past their late limit are skipped now: the queue stays bounded by the sites.
+    const now = this.now();
+    const late = this.lanes.dropStale(
+      (j) => now - j.dueAt > lateLimitMs(j.site.intervalMs, this.options.maxLateMs),
+    );
+    if (late > 0) this.metrics.roundsMissed(late, 'queue');
     if (!this.overloadTimer && this.state === 'running') {
       this.overloadTimer = setTimeout(() => {
         this.overloadTimer = undefined;
