@@ -158,6 +158,8 @@ interface Row {
   decisionsBehind: number;
   /** Raft term at the end of the window minus at its start (elections in the window) */
   termsInWindow: number;
+  /** Raft requests between nodes that failed in the window (timeouts, refusals), of all sent */
+  raftFailedShare: number;
   profileTop?: string[];
 }
 
@@ -231,6 +233,26 @@ async function runConfig(nodesCount: number, sites: number, targetUrl: string): 
         )
       ).rows.map((r) => r.pid);
 
+    /** every node's Raft transport counters: requests sent and failed (timeouts, refusals) */
+    const transport = async () => {
+      let batches = 0;
+      let failed = 0;
+      for (const n of nodes) {
+        try {
+          const r = await caller.get<{
+            transport?: { peers?: Record<string, { batches: number; failed: number }> };
+          }>(n.baseUrl, '/api/raft/status', 2_000);
+          for (const p of Object.values(r.body.transport?.peers ?? {})) {
+            batches += p.batches;
+            failed += p.failed;
+          }
+        } catch {
+          // a node that does not answer adds nothing
+        }
+      }
+      return { batches, failed };
+    };
+    const tr0 = await transport();
     const l0 = await leaderStatus();
     const logs0 = await count('ping_logs');
     const dec0 = await count('decisions');
@@ -259,6 +281,7 @@ async function runConfig(nodesCount: number, sites: number, targetUrl: string): 
     let pgCpu = 0;
     for (const [p, c0] of pgCpu0) pgCpu += Math.max(0, cpuMsOf(p) - c0);
     const l1 = await leaderStatus();
+    const tr1 = await transport();
     const logs1 = await count('ping_logs');
     const dec1 = await count('decisions');
     const siteRounds = (sites * seconds * 1000) / INTERVAL_MS;
@@ -280,6 +303,8 @@ async function runConfig(nodesCount: number, sites: number, targetUrl: string): 
       rssMb: nodes.map((n) => rssMbOf(n.proc.pid!)),
       decisionsBehind: l1 ? l1.commitIndex - dec1 : NaN,
       termsInWindow: l0 && l1 ? l1.term - l0.term : NaN,
+      raftFailedShare:
+        tr1.batches > tr0.batches ? (tr1.failed - tr0.failed) / (tr1.batches - tr0.batches) : NaN,
     };
     await Promise.all(nodes.map((n) => n.stop('SIGTERM')));
     nodes = [];
@@ -321,6 +346,7 @@ async function main(): Promise<void> {
         rssMb: [],
         decisionsBehind: NaN,
         termsInWindow: NaN,
+        raftFailedShare: NaN,
       }));
       rows.push(row);
       process.stderr.write(`${JSON.stringify(row)}\n`);
@@ -340,12 +366,12 @@ async function main(): Promise<void> {
     `commitIndex); "behind" is committed entries minus decision rows at the end (includes non-decision`,
     `entries). The machine is shared with other helpers' test runs (see load average).`,
     '',
-    '| nodes | sites | checks/s (expected) | committed/s | projected/s | projection lag p50 / p99 ms | CPU ms per site-round per node | CPU ms per check done | PostgreSQL ms per site-round per node | RSS MB | behind | new terms |',
-    '|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|',
+    '| nodes | sites | checks/s (expected) | committed/s | projected/s | projection lag p50 / p99 ms | CPU ms per site-round per node | CPU ms per check done | PostgreSQL ms per site-round per node | RSS MB | behind | new terms | Raft requests failed |',
+    '|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|---:|',
     ...rows.map((r) =>
       r.failed
-        ? `| ${r.nodes} | ${r.sites} | not measured: ${r.failed} ||||||||||`
-        : `| ${r.nodes} | ${r.sites} | ${f(r.checksPerSec, 0)} (${f(r.expectedChecks, 0)}) | ${f(r.committedPerSec)} | ${f(r.projectedPerSec)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} | ${r.cpuPerSiteRound.map((c) => f(c, 2)).join(' / ')} | ${r.cpuPerCheckDone.map((c) => f(c, 2)).join(' / ')} | ${f(r.pgPerSiteRoundPerNode, 2)} | ${r.rssMb.map((m) => f(m, 0)).join(' / ')} | ${f(r.decisionsBehind, 0)} | ${f(r.termsInWindow, 0)} |`,
+        ? `| ${r.nodes} | ${r.sites} | not measured: ${r.failed} |||||||||||`
+        : `| ${r.nodes} | ${r.sites} | ${f(r.checksPerSec, 0)} (${f(r.expectedChecks, 0)}) | ${f(r.committedPerSec)} | ${f(r.projectedPerSec)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} | ${r.cpuPerSiteRound.map((c) => f(c, 2)).join(' / ')} | ${r.cpuPerCheckDone.map((c) => f(c, 2)).join(' / ')} | ${f(r.pgPerSiteRoundPerNode, 2)} | ${r.rssMb.map((m) => f(m, 0)).join(' / ')} | ${f(r.decisionsBehind, 0)} | ${f(r.termsInWindow, 0)} | ${f(r.raftFailedShare * 100, 0)} % |`,
     ),
     '',
   ];
