@@ -13,7 +13,14 @@
  * each node to BENCH_PROFILE_DIR (tmp)/<config>/ and prints their top entries. BENCH_RESULTS.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -30,6 +37,8 @@ const CONFIGS = env('BENCH_CONFIGS', '3x5000,3x10000,1x5000')
 const WARMUP_S = Number(env('BENCH_WARMUP_S', '40'));
 const WINDOW_S = Number(env('BENCH_WINDOW_S', '60'));
 const PROFILE = env('BENCH_PROFILE', '') === '1';
+/** BENCH_LOG_DIR: each node's stdout and stderr go to <dir>/<config>/n<i>.log (e.g. with LOG_LEVEL=log) */
+const LOG_DIR = env('BENCH_LOG_DIR', '');
 /** BENCH_NODE_ENV="K=V,K2=V2": extra settings for every node (e.g. RAFT_ELECTION_TIMEOUT_MS=1000) */
 const NODE_ENV_EXTRA: Record<string, string> = Object.fromEntries(
   env('BENCH_NODE_ENV', '')
@@ -43,6 +52,8 @@ const APP_ROOT = resolve(env('BENCH_ROOT', ROOT));
 const INTERVAL_MS = 20_000;
 /** booting with 10,000+ sites on a saturated machine is slow */
 const READY_TIMEOUT_MS = 300_000;
+/** after the window: how long the projection may take to catch up once every site is paused */
+const DRAIN_TIMEOUT_MS = 120_000;
 const TICKS = 100; // clock ticks per second (/proc stat unit)
 const caller = new ClusterCaller();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,15 +101,20 @@ interface BenchNode {
 }
 
 /** dist/main.js as its own process; with a profile dir, under --cpu-prof (written at exit). */
-function startNode(spec: ClusterNodeSpec, profileDir?: string): BenchNode {
+function startNode(spec: ClusterNodeSpec, profileDir?: string, logFile?: string): BenchNode {
   const args = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const proc = spawn(process.execPath, [...args, join(APP_ROOT, 'dist', 'main.js')], {
     cwd: APP_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...spec.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', logFile ? 'pipe' : 'ignore', 'pipe'],
   });
   let err = '';
-  proc.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4_000)));
+  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4_000)));
+  if (logFile) {
+    const out = createWriteStream(logFile);
+    proc.stdout!.pipe(out);
+    proc.stderr!.pipe(out);
+  }
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   let dead = false;
   void exited.then(() => (dead = true));
@@ -132,7 +148,12 @@ interface Row {
   sites: number;
   expectedChecks: number;
   checksPerSec: number;
+  /** ping_logs rows stored per second */
+  logsPerSec: number;
+  /** decisions committed (applied by the leader's status machine) per second */
   committedPerSec: number;
+  /** Raft entries committed per second */
+  entriesPerSec: number;
   projectedPerSec: number;
   lagP50: number;
   lagP99: number;
@@ -141,7 +162,12 @@ interface Row {
   cpuPerCheckDone: number[];
   pgPerSiteRoundPerNode: number;
   rssMb: number[];
-  decisionsBehind: number;
+  /** after the drain: `decisions` rows / decisions the leader applied */
+  rowsVsCommitted: string;
+  /** Raft term at the end of the window minus at its start (elections in the window) */
+  termsInWindow: number;
+  /** Raft requests between nodes that failed in the window (timeouts, refusals), of all sent */
+  raftFailedShare: number;
   profileTop?: string[];
 }
 
@@ -179,14 +205,22 @@ async function runConfig(nodesCount: number, sites: number, targetUrl: string): 
       rmSync(profileDir, { recursive: true, force: true });
       mkdirSync(profileDir, { recursive: true });
     }
-    nodes = specs.map((spec) => startNode(spec, PROFILE ? profileDir : undefined));
+    const logDir = LOG_DIR ? resolve(LOG_DIR, `${nodesCount}x${sites}`) : '';
+    if (logDir) mkdirSync(logDir, { recursive: true });
+    nodes = specs.map((spec, i) =>
+      startNode(
+        spec,
+        PROFILE ? profileDir : undefined,
+        logDir ? join(logDir, `n${i + 1}.log`) : undefined,
+      ),
+    );
     await Promise.all(nodes.map((n) => n.waitReady(READY_TIMEOUT_MS)));
     await sleep(WARMUP_S * 1000);
 
     const leaderStatus = async () => {
       for (const n of nodes) {
         try {
-          const r = await caller.get<{ role: string; commitIndex: number }>(
+          const r = await caller.get<{ role: string; commitIndex: number; term: number }>(
             n.baseUrl,
             '/api/raft/status',
             2_000,
@@ -207,6 +241,64 @@ async function runConfig(nodesCount: number, sites: number, targetUrl: string): 
         )
       ).rows.map((r) => r.pid);
 
+    /** every node's Raft transport counters: requests sent and failed (timeouts, refusals) */
+    const transport = async () => {
+      let batches = 0;
+      let failed = 0;
+      for (const n of nodes) {
+        try {
+          const r = await caller.get<{
+            transport?: { peers?: Record<string, { batches: number; failed: number }> };
+          }>(n.baseUrl, '/api/raft/status', 2_000);
+          for (const p of Object.values(r.body.transport?.peers ?? {})) {
+            batches += p.batches;
+            failed += p.failed;
+          }
+        } catch {
+          // a node that does not answer adds nothing
+        }
+      }
+      return { batches, failed };
+    };
+    /** checks every node ran (its ping_checks_total), whether or not their logs got stored */
+    const checksRun = async () => {
+      let n = 0;
+      for (const node of nodes) {
+        const text = await fetch(`${node.baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+          .then((r) => r.text())
+          .catch(() => '');
+        for (const m of text.matchAll(/^ping_checks_total\{[^}]*\} (\d+(?:\.\d+)?)$/gm))
+          n += Number(m[1]);
+      }
+      return n;
+    };
+    const probeSite = (
+      await pg.query<{ id: string }>('SELECT id::text AS id FROM websites LIMIT 1')
+    ).rows[0].id;
+    /** the leader's committed decisions (its status machine's count) and projection cursor */
+    const decisionsStatus = async () => {
+      for (const n of nodes) {
+        try {
+          const r = await caller.get<{
+            node: { role: string; commitIndex: number };
+            machine: { decided?: number };
+            projector: { lastIndex: number | null };
+          }>(n.baseUrl, `/api/consensus/status/${probeSite}`, 5_000);
+          if (r.status === 200 && r.body.node.role === 'leader')
+            return {
+              commitIndex: r.body.node.commitIndex,
+              decided: r.body.machine.decided ?? NaN,
+              projectedThrough: r.body.projector.lastIndex ?? 0,
+            };
+        } catch {
+          // try the next
+        }
+      }
+      return null;
+    };
+    const tr0 = await transport();
+    const checks0 = await checksRun();
+    const d0 = await decisionsStatus();
     const l0 = await leaderStatus();
     const logs0 = await count('ping_logs');
     const dec0 = await count('decisions');
@@ -235,26 +327,53 @@ async function runConfig(nodesCount: number, sites: number, targetUrl: string): 
     let pgCpu = 0;
     for (const [p, c0] of pgCpu0) pgCpu += Math.max(0, cpuMsOf(p) - c0);
     const l1 = await leaderStatus();
+    const d1 = await decisionsStatus();
+    const checks1 = await checksRun();
+    const tr1 = await transport();
     const logs1 = await count('ping_logs');
     const dec1 = await count('decisions');
     const siteRounds = (sites * seconds * 1000) / INTERVAL_MS;
     lags.sort((a, b) => a - b);
+    // Drain: pause every site, let the last rounds commit and the projection catch up, then
+    // compare the rows with the decisions the leader's status machine applied.
+    await pg.query('UPDATE websites SET paused = true, updated_at = now()');
+    let drained: { decided: number; rows: number } | null = null;
+    let last = '';
+    let same = 0;
+    const drainStart = Date.now();
+    while (Date.now() - drainStart < DRAIN_TIMEOUT_MS) {
+      await sleep(1_000);
+      const d = await decisionsStatus();
+      if (!d) continue;
+      const key = `${d.commitIndex}/${d.decided}/${d.projectedThrough}`;
+      same = key === last ? same + 1 : 0;
+      last = key;
+      if (same >= 5 && d.projectedThrough >= d.commitIndex - 1) {
+        drained = { decided: d.decided, rows: await count('decisions') };
+        break;
+      }
+    }
     const row: Row = {
       nodes: nodesCount,
       sites,
       expectedChecks: (nodesCount * sites * 1000) / INTERVAL_MS,
-      checksPerSec: (logs1 - logs0) / seconds,
-      committedPerSec: l0 && l1 ? (l1.commitIndex - l0.commitIndex) / seconds : NaN,
+      checksPerSec: (checks1 - checks0) / seconds,
+      logsPerSec: (logs1 - logs0) / seconds,
+      committedPerSec: d0 && d1 ? (d1.decided - d0.decided) / seconds : NaN,
+      entriesPerSec: l0 && l1 ? (l1.commitIndex - l0.commitIndex) / seconds : NaN,
       projectedPerSec: (dec1 - dec0) / seconds,
       lagP50: percentile(lags, 50),
       lagP99: percentile(lags, 99),
       cpuPerSiteRound: cpu1.map((c, i) => (c - cpu0[i]) / siteRounds),
       cpuPerCheckDone: cpu1.map(
-        (c, i) => (c - cpu0[i]) / Math.max(1, (logs1 - logs0) / nodesCount),
+        (c, i) => (c - cpu0[i]) / Math.max(1, (checks1 - checks0) / nodesCount),
       ),
       pgPerSiteRoundPerNode: pgCpu / siteRounds / nodesCount,
       rssMb: nodes.map((n) => rssMbOf(n.proc.pid!)),
-      decisionsBehind: l1 ? l1.commitIndex - dec1 : NaN,
+      rowsVsCommitted: drained ? `${drained.rows} / ${drained.decided}` : 'not drained',
+      termsInWindow: l0 && l1 ? l1.term - l0.term : NaN,
+      raftFailedShare:
+        tr1.batches > tr0.batches ? (tr1.failed - tr0.failed) / (tr1.batches - tr0.batches) : NaN,
     };
     await Promise.all(nodes.map((n) => n.stop('SIGTERM')));
     nodes = [];
@@ -286,7 +405,9 @@ async function main(): Promise<void> {
         sites,
         expectedChecks: (n * sites * 1000) / INTERVAL_MS,
         checksPerSec: NaN,
+        logsPerSec: NaN,
         committedPerSec: NaN,
+        entriesPerSec: NaN,
         projectedPerSec: NaN,
         lagP50: NaN,
         lagP99: NaN,
@@ -294,7 +415,9 @@ async function main(): Promise<void> {
         cpuPerCheckDone: [],
         pgPerSiteRoundPerNode: NaN,
         rssMb: [],
-        decisionsBehind: NaN,
+        rowsVsCommitted: '-',
+        termsInWindow: NaN,
+        raftFailedShare: NaN,
       }));
       rows.push(row);
       process.stderr.write(`${JSON.stringify(row)}\n`);
@@ -310,16 +433,18 @@ async function main(): Promise<void> {
     `Real node processes (${APP_ROOT === ROOT ? 'dist/main.js of this tree' : `${APP_ROOT}/dist/main.js`}) on 127.0.0.1, one PostgreSQL, in-process events; N sites at 20 s`,
     `(timeout 5 s, MIN_VOTES = majority) on one local HTTP target in its own process. Warm-up ${WARMUP_S} s,`,
     `then a ${WINDOW_S} s window. CPU is utime+stime from /proc per process over the window; PostgreSQL is`,
-    `every backend of the bench database, divided by the nodes. "committed/s" is Raft entries (the leader's`,
-    `commitIndex); "behind" is committed entries minus decision rows at the end (includes non-decision`,
-    `entries). The machine is shared with other helpers' test runs (see load average).`,
+    `every backend of the bench database, divided by the nodes. Checks are every node's ping_checks_total;`,
+    `decisions committed are the leader's status machine's count, entries its commitIndex. After the`,
+    `window every site is paused and, once the projection has caught up, the decision rows are compared`,
+    `with the decisions committed. Node settings: ${JSON.stringify(NODE_ENV_EXTRA)}. The machine is`,
+    `shared with other helpers' test runs (see load average).`,
     '',
-    '| nodes | sites | checks/s (expected) | committed/s | projected/s | projection lag p50 / p99 ms | CPU ms per site-round per node | CPU ms per check done | PostgreSQL ms per site-round per node | RSS MB | behind |',
-    '|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|',
+    '| nodes | sites | checks/s (expected) | ping logs stored/s | decisions committed/s (entries/s) | projected/s | projection lag p50 / p99 ms | rows / committed decisions after drain | CPU ms per site-round per node | CPU ms per check done | PostgreSQL ms per site-round per node | RSS MB | new terms | Raft requests failed |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|',
     ...rows.map((r) =>
       r.failed
-        ? `| ${r.nodes} | ${r.sites} | not measured: ${r.failed} |||||||||`
-        : `| ${r.nodes} | ${r.sites} | ${f(r.checksPerSec, 0)} (${f(r.expectedChecks, 0)}) | ${f(r.committedPerSec)} | ${f(r.projectedPerSec)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} | ${r.cpuPerSiteRound.map((c) => f(c, 2)).join(' / ')} | ${r.cpuPerCheckDone.map((c) => f(c, 2)).join(' / ')} | ${f(r.pgPerSiteRoundPerNode, 2)} | ${r.rssMb.map((m) => f(m, 0)).join(' / ')} | ${f(r.decisionsBehind, 0)} |`,
+        ? `| ${r.nodes} | ${r.sites} | not measured: ${r.failed} ||||||||||||`
+        : `| ${r.nodes} | ${r.sites} | ${f(r.checksPerSec, 0)} (${f(r.expectedChecks, 0)}) | ${f(r.logsPerSec, 0)} | ${f(r.committedPerSec)} (${f(r.entriesPerSec)}) | ${f(r.projectedPerSec)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} | ${r.rowsVsCommitted} | ${r.cpuPerSiteRound.map((c) => f(c, 2)).join(' / ')} | ${r.cpuPerCheckDone.map((c) => f(c, 2)).join(' / ')} | ${f(r.pgPerSiteRoundPerNode, 2)} | ${r.rssMb.map((m) => f(m, 0)).join(' / ')} | ${f(r.termsInWindow, 0)} | ${f(r.raftFailedShare * 100, 0)} % |`,
     ),
     '',
   ];

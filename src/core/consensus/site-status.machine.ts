@@ -119,6 +119,8 @@ const SNAPSHOT_VERSION = 2;
 export const FORGOTTEN_CAP = 100_000;
 
 export interface SiteStatusCounters {
+  /** decisions applied (each is one `decisions` row once projected); not in the snapshot */
+  decided: number;
   /** decisions for a forgotten (deleted) site that were committed anyway and ignored */
   ignoredForgotten: number;
   ignoredStale: number;
@@ -131,7 +133,12 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
   /** insertion-ordered: the oldest id is dropped first past FORGOTTEN_CAP */
   private forgotten = new Set<string>();
   /** this node's counts of ignored entries (not replicated state: not in snapshots) */
-  readonly counters: SiteStatusCounters = { ignoredForgotten: 0, ignoredStale: 0, malformed: 0 };
+  readonly counters: SiteStatusCounters = {
+    decided: 0,
+    ignoredForgotten: 0,
+    ignoredStale: 0,
+    malformed: 0,
+  };
 
   apply(entry: LogEntry): SiteStatusApplyResult {
     if (entry.type !== 'command') return { kind: 'ignored', reason: 'noop' };
@@ -269,6 +276,7 @@ export class SiteStatusMachine implements StateMachine<SiteStatusApplyResult> {
       ...(pending ? { pending } : {}),
     };
     this.sites.set(d.siteId, status);
+    this.counters.decided++;
     return { kind: 'decision', decision: d, status, transitions };
   }
 

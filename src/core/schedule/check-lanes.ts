@@ -85,6 +85,22 @@ export class CheckLanes<J extends { dueAt: number }> {
     this.running[lane] = Math.max(0, this.running[lane] - 1);
   }
 
+  /**
+   * Removes the jobs at the front of each lane for which `stale` holds (ones that can no
+   * longer start on time), while nothing may start; returns how many went.
+   */
+  dropStale(stale: (job: J) => boolean): number {
+    let dropped = 0;
+    for (const lane of ['main', 'suspect'] as const) {
+      const q = this.queues[lane];
+      for (let j = q.peek(); j !== undefined && stale(j); j = q.peek()) {
+        q.shift();
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   /** Removes every queued job (shutdown); running ones are the caller's to settle. */
   drain(): J[] {
     const out: J[] = [];

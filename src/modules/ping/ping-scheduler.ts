@@ -16,12 +16,19 @@
  * before the vote, but the first attempt, the delays and every retry share the one
  * timeout budget from the check's start, so a slot is still freed by the timeout, the
  * vote still reaches the tally before its deadline, and other checks wait no longer.
+ *
+ * Overload: with `maxLoopLagMs`, no check starts while the event loop runs later than
+ * that (LoopLagMonitor). A node asked for more checks than its CPU can run otherwise
+ * queues everything behind them — Raft votes and heartbeats too — until no election
+ * completes; held back, the excess rounds are skipped as missed(queue) and the node
+ * stays a working member that checks what it can.
  */
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CheckLanes, Lane } from '@/core/schedule/check-lanes';
 import { lateLimitMs } from '@/core/schedule/round';
 import { DueCheck, RoundSchedule } from '@/core/schedule/round-schedule';
 import type { CertificateLedger } from './certificate-ledger';
+import { LoopLagMonitor, type LoopLagGauge } from './loop-lag';
 import { Checker, CheckResult, CheckTarget } from './check-result';
 import { CheckResultSink } from './check-result-sink';
 import { PingMetrics } from './ping-metrics';
@@ -37,7 +44,14 @@ export interface PingSchedulerOptions {
   refreshMs: number;
   /** where the certificates results report are kept for the sites' status */
   certificates?: CertificateLedger;
+  /** start no check while the event loop runs later than this (ms); absent: no limit */
+  maxLoopLagMs?: number;
+  /** the loop's lateness (default: a LoopLagMonitor the scheduler runs) */
+  loopLag?: LoopLagGauge;
 }
+
+/** how soon checks held back by a late loop are tried again */
+export const OVERLOAD_RETRY_MS = 25;
 
 type Job = DueCheck<SiteSpec>;
 
@@ -68,6 +82,11 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private unsubscribe?: () => void;
   private lastNow = 0;
   private state: 'idle' | 'running' | 'stopped' = 'idle';
+  private readonly loopLag: LoopLagGauge | null;
+  private readonly ownMonitor: LoopLagMonitor | null = null;
+  private overloadTimer?: NodeJS.Timeout;
+  /** pumps that held checks back because the loop ran late */
+  private held = 0;
 
   constructor(
     private readonly source: SiteSource,
@@ -79,6 +98,14 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     this.schedule = new RoundSchedule(options.maxLateMs);
     this.lanes = new CheckLanes(options.concurrency, options.suspectShare);
+    if (options.maxLoopLagMs === undefined) this.loopLag = null;
+    else if (options.loopLag) this.loopLag = options.loopLag;
+    else this.loopLag = this.ownMonitor = new LoopLagMonitor();
+  }
+
+  /** times checks were held back because the event loop ran later than maxLoopLagMs */
+  get heldForLoopLag(): number {
+    return this.held;
   }
 
   onApplicationBootstrap(): void {
@@ -101,6 +128,7 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   async start(): Promise<void> {
     if (this.state !== 'idle') return;
     this.state = 'running';
+    this.ownMonitor?.start();
     this.lastNow = this.now();
     this.refreshTimer = setInterval(() => void this.refresh(), this.options.refreshMs);
     this.refreshTimer.unref();
@@ -113,6 +141,8 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     clearTimeout(this.wake);
+    clearTimeout(this.overloadTimer);
+    this.ownMonitor?.stop();
     clearInterval(this.refreshTimer);
     this.unsubscribe?.();
     this.lanes.drain();
@@ -214,6 +244,7 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Starts queued checks while slots are free; drops the ones now too late. */
   private pump(): void {
+    if (this.overloaded()) return;
     for (let next = this.lanes.take(); next; next = this.lanes.take()) {
       const { job, lane } = next;
       const id = job.site.id;
@@ -233,8 +264,29 @@ export class PingScheduler implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       this.launch(job, lane, lag);
+      if (this.overloaded()) break;
     }
     this.metrics.queueState(this.lanes.queued, this.lanes.inFlight);
+  }
+
+  /** The loop runs late: start nothing now, look again shortly (queued rounds wait or expire). */
+  private overloaded(): boolean {
+    if (!this.loopLag || this.loopLag.lagMs() <= this.options.maxLoopLagMs!) return false;
+    this.held++;
+    // Rounds held past their late limit are skipped now: the queue stays bounded by the sites.
+    const now = this.now();
+    const late = this.lanes.dropStale(
+      (j) => now - j.dueAt > lateLimitMs(j.site.intervalMs, this.options.maxLateMs),
+    );
+    if (late > 0) this.metrics.roundsMissed(late, 'queue');
+    if (!this.overloadTimer && this.state === 'running') {
+      this.overloadTimer = setTimeout(() => {
+        this.overloadTimer = undefined;
+        if (this.state === 'running') this.pump();
+      }, OVERLOAD_RETRY_MS);
+      this.overloadTimer.unref();
+    }
+    return true;
   }
 
   private launch(job: Job, lane: Lane, lag: number): void {

@@ -74,11 +74,17 @@ const providers: Provider[] = [
         maxLateMs: 10_000,
         refreshMs: Math.min(config.ping.intervalMs, 10_000),
         certificates,
+        // Checks yield to everything else on the loop: Raft ticks every 10 ms and a round
+        // trip of votes must fit its election timeout many times over.
+        maxLoopLagMs: MAX_LOOP_LAG_MS,
       }),
     inject: [SiteSource, Checker, CheckResultSink, PingMetrics, AppConfig, CertificateLedger],
   },
   StatusService,
 ];
+
+/** checks start only while the event loop runs at most this late (see PingScheduler) */
+export const MAX_LOOP_LAG_MS = 50;
 
 @Module({
   imports: [DnsModule, CertificatesModule],

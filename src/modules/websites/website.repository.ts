@@ -122,6 +122,16 @@ export class WebsiteRepository {
     });
   }
 
+  /**
+   * Changes whenever a site is added, edited or deleted (count and latest edit), in one
+   * cheap statement: lets a poller skip re-reading every row when nothing changed.
+   */
+  async changeFingerprint(): Promise<string> {
+    const [row] = await this.prisma.$queryRaw<{ print: string }[]>`
+      SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '-') AS print FROM websites`;
+    return row.print;
+  }
+
   /** Which of these ids are sites (one query). */
   async existing(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

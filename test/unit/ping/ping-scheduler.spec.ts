@@ -154,6 +154,26 @@ describe('PingScheduler', () => {
     for (let i = 0; i < 40; i++) expect(sink.forSite(`ok${i}`).length).toBeGreaterThanOrEqual(5);
   });
 
+  it('starts no check while the event loop runs later than maxLoopLagMs, and resumes after', async () => {
+    let lag = 0;
+    for (let i = 0; i < 20; i++) source.upsert(spec(`s${i}`));
+    await build({ maxLoopLagMs: 100, loopLag: { lagMs: () => lag } }).start();
+    await advance(10_000);
+    const before = checker.started.length;
+    expect(before).toBeGreaterThanOrEqual(20);
+    lag = 250; // overloaded: every round due now is held back
+    await advance(20_000);
+    expect(checker.started.length).toBe(before);
+    expect(scheduler.heldForLoopLag).toBeGreaterThan(0);
+    // Held past their late limit, those rounds are skipped and counted, not run in a burst.
+    expect(metrics.missedRounds.queue).toBeGreaterThanOrEqual(1);
+    lag = 0;
+    await advance(10_000);
+    expect(checker.started.length - before).toBeGreaterThanOrEqual(20);
+    const recent = metrics.lags.slice(-20);
+    expect(Math.max(...recent.map((l) => l.lag))).toBeLessThanOrEqual(5_000);
+  });
+
   it('a check still running when its next round comes is not doubled (overlap)', async () => {
     checker = new ScriptedChecker(() => 15_000); // ignores the clamp: runs past its interval
     checker.check = ((orig) =>
