@@ -109,7 +109,8 @@ export class ClusterClient {
           ? `[${peer}]`
           : peer;
       p = new Pool(`http://${host}`, {
-        connections: this.options.connectionsPerPeer ?? 4,
+        // the Raft transport's window (4), its election messages (2), and the rest (gossip)
+        connections: this.options.connectionsPerPeer ?? 8,
         connectTimeout: Math.min(this.options.timeoutMs, 5_000),
         keepAliveTimeout: 10_000,
       });
