@@ -9,7 +9,8 @@
  * Results into bench/RESULTS.md.
  * Env: BENCH_DURATION_S (20 per level), BENCH_LEVELS ("1,16,128"), BENCH_RESULTS,
  * BENCH_PARTS ("throughput,failover"), BENCH_ETCD (0: skip etcd), BENCH_ETCD_INSTALL (0: don't install),
- * BENCH_PROFILE (a directory: CPU profiles of the nodes; the leader's top entries are printed).
+ * BENCH_PROFILE (a directory: CPU profiles of the nodes; the leader's top entries are printed),
+ * BENCH_GAP_SIGNALS ("SIGTERM,SIGKILL"), BENCH_LOG_LEVEL (info: every node's Raft events after each signal).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,10 @@ const RESULTS = process.env.BENCH_RESULTS ?? 'bench/RESULTS.md';
 const PARTS = (process.env.BENCH_PARTS ?? 'throughput,failover').split(',');
 /** a directory: each node writes <pid>.cpuprofile there at exit; the leader's top is printed */
 const PROFILE_DIR = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
+/** the failover part's signals, in order */
+const SIGNALS = (process.env.BENCH_GAP_SIGNALS ?? 'SIGTERM,SIGKILL').split(',') as NodeJS.Signals[];
+/** print every node's Raft events after each signal (needs BENCH_LOG_LEVEL=info) */
+const TIMELINE = ['info', 'debug'].includes(process.env.BENCH_LOG_LEVEL ?? '');
 const caller = new ClusterCaller();
 
 type Put = (worker: number, i: number) => Promise<boolean>;
@@ -203,6 +208,7 @@ function diffStats(a: PipelineStats, b: PipelineStats): PipelineStats {
 
 function ourGapTarget(c: OurCluster): GapTarget {
   const byAddress = new Map(c.specs.map((s, i) => [s.address, i]));
+  let stoppedAt = 0;
   return {
     name: 'this project',
     members: 3,
@@ -224,12 +230,12 @@ function ourGapTarget(c: OurCluster): GapTarget {
       return r?.body.role === 'leader';
     },
     async stop(member, signal) {
+      stoppedAt = Date.now();
       await c.nodes[member].stop(signal);
-      // With BENCH_LOG_LEVEL=warn: where leadership went, as the stopped node saw it.
-      const lines = c.nodes[member].output().split('\n');
-      for (const l of lines.filter((x) => /leadership/.test(x))) process.stdout.write(`${l}\n`);
     },
     async restart(member) {
+      // With BENCH_LOG_LEVEL=info: the Raft events of every node after the signal.
+      if (TIMELINE) process.stdout.write(timeline(c, member, stoppedAt));
       c.nodes[member] = await startSpec(c.specs[member]);
       await c.nodes[member].waitReady(60_000);
     },
@@ -246,6 +252,27 @@ function ourGapTarget(c: OurCluster): GapTarget {
       return out;
     },
   };
+}
+
+/** The Raft and shutdown log lines of every node from the signal on, as "+ms node message". */
+function timeline(c: OurCluster, stopped: number, at: number): string {
+  const rows: { t: number; line: string }[] = [];
+  c.nodes.forEach((n, i) => {
+    for (const raw of n.output().split('\n')) {
+      let e: { time?: number; context?: string; msg?: string };
+      try {
+        e = JSON.parse(raw) as typeof e;
+      } catch {
+        continue;
+      }
+      if (!e.time || e.time < at || e.time > at + 5_000) continue;
+      if (e.context !== 'Raft' && e.context !== 'Shutdown') continue;
+      const who = i === stopped ? `n${i + 1} (stopped)` : `n${i + 1}`;
+      rows.push({ t: e.time - at, line: `+${e.time - at} ms ${who}: ${e.msg}` });
+    }
+  });
+  rows.sort((a, b) => a.t - b.t);
+  return `timeline after the signal:\n${rows.map((r) => `  ${r.line}`).join('\n')}\n`;
 }
 
 /** Stops the leader's sampling (scripts/cpu-profiler.js) and prints the profile's top entries. */
@@ -428,8 +455,7 @@ async function main(): Promise<void> {
       const c = await startOurs(join(root, 'gap'), gapDb.url);
       try {
         const t = ourGapTarget(c);
-        gaps.push(await measureGap(t, 'SIGTERM', { afterMs: 5_000 }));
-        gaps.push(await measureGap(t, 'SIGKILL', { afterMs: 5_000 }));
+        for (const signal of SIGNALS) gaps.push(await measureGap(t, signal, { afterMs: 5_000 }));
       } finally {
         await c.close();
       }
@@ -437,8 +463,7 @@ async function main(): Promise<void> {
         const members = await startEtcdCluster(join(root, 'etcd-gap'));
         try {
           const t = etcdGapTarget(members);
-          gaps.push(await measureGap(t, 'SIGTERM'));
-          gaps.push(await measureGap(t, 'SIGKILL'));
+          for (const signal of SIGNALS) gaps.push(await measureGap(t, signal));
         } finally {
           await stopEtcd(members);
         }

@@ -10,6 +10,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { SeededRandom } from '@/core/ports/seeded-random';
 import type { RaftStorage } from '@/core/raft/raft-storage.port';
 import { RaftNode } from '@/core/raft/raft-node';
@@ -223,16 +224,55 @@ describe('DiskRaftStorage', () => {
       );
     });
 
-    it('refuses a damaged hard-state file', async () => {
+    it('refuses a hard-state file damaged in both slots', async () => {
       const { s } = await openStorage();
       await s.save({ entries: [], hardState: { term: 3, vote: 'n1', commit: 0 } });
       await s.close();
       const buf = await readFile(join(dir, HARD_STATE_FILE));
-      buf[buf.length - 2] ^= 0x01;
+      buf[30] ^= 0x01;
+      buf[buf.length / 2 + 30] ^= 0x01;
       await writeFile(join(dir, HARD_STATE_FILE), buf);
       await expect((await DiskRaftStorage.open({ dir })).load()).rejects.toThrow(
         RaftStorageCorruptionError,
       );
+    });
+
+    it('a torn hard-state write loses only itself: the other slot holds the state before it', async () => {
+      const { s } = await openStorage();
+      await s.save({ entries: [], hardState: { term: 3, vote: 'n1', commit: 0 } });
+      await s.save({ entries: [], hardState: { term: 4, vote: 'n2', commit: 0 } });
+      await s.save({ entries: [], hardState: { term: 5, vote: null, commit: 0 } });
+      await s.close();
+      const { s: s2, state } = await openStorage();
+      expect(state.hardState).toEqual({ term: 5, vote: null, commit: 0 });
+      await s2.close();
+      // The first save wrote both slots (sequence 1), the second slot 0 (2), the third slot 1 (3).
+      const buf = await readFile(join(dir, HARD_STATE_FILE));
+      buf[buf.length / 2 + 25] ^= 0xff;
+      await writeFile(join(dir, HARD_STATE_FILE), buf);
+      const { s: s3, state: after } = await openStorage();
+      expect(after.hardState).toEqual({ term: 4, vote: 'n2', commit: 0 });
+      // The next write goes into the torn slot and is the newest from then on.
+      await s3.save({ entries: [], hardState: { term: 6, vote: 'n3', commit: 0 } });
+      await s3.close();
+      const { s: s4, state: last } = await openStorage();
+      expect(last.hardState).toEqual({ term: 6, vote: 'n3', commit: 0 });
+      await s4.close();
+    });
+
+    it('reads a hard-state file of the single-record format and replaces it on the next write', async () => {
+      const json = Buffer.from(JSON.stringify({ term: 7, vote: 'n2', commit: 0 }));
+      const header = Buffer.alloc(8);
+      Buffer.from('RHS1').copy(header, 0);
+      header.writeUInt32BE(crc32(json), 4);
+      await writeFile(join(dir, HARD_STATE_FILE), Buffer.concat([header, json]));
+      const { s, state } = await openStorage();
+      expect(state.hardState).toEqual({ term: 7, vote: 'n2', commit: 0 });
+      await s.save({ entries: [], hardState: { term: 8, vote: 'n1', commit: 0 } });
+      await s.close();
+      const { s: again, state: next } = await openStorage();
+      expect(next.hardState).toEqual({ term: 8, vote: 'n1', commit: 0 });
+      await again.close();
     });
   });
 

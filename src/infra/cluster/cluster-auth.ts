@@ -1,4 +1,11 @@
-import { createHash, createHmac, KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import {
   pairwiseKey,
@@ -65,12 +72,15 @@ interface Peer {
   publicKey: string;
   address?: string;
   /** K(self, peer), computed on first use */
-  key?: Buffer | null;
+  key?: KeyObject | null;
 }
 
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const DIGEST = /^(\d{1,10})\.([0-9a-f]{64})$/;
 const MAX_BINDINGS = 64;
+const NONCE_BYTES = 16;
+/** nonces drawn from the CSPRNG this many at a time (one call instead of one per request) */
+const NONCE_POOL = 256;
 
 export function bodyDigest(body: Uint8Array): string {
   return `${body.length}.${createHash('sha256').update(body).digest('hex')}`;
@@ -89,6 +99,10 @@ function canonical(
 
 export class ClusterAuth {
   private readonly seen: LRUCache<string, true>;
+  /** the cluster secret as a key object: HMACs skip re-reading the string each time */
+  private readonly secretKey: KeyObject;
+  private noncePool = Buffer.alloc(0);
+  private nonceAt = 0;
   private ownAgreementKey?: KeyObject;
   private readonly peers = new Map<string, Peer>();
   private readonly byAddress = new Map<string, string>();
@@ -102,6 +116,7 @@ export class ClusterAuth {
     private readonly now: () => number = Date.now,
     maxNonces = 200_000,
   ) {
+    this.secretKey = createSecretKey(Buffer.from(secret, 'utf8'));
     // A nonce must be remembered as long as its timestamp could still pass.
     this.seen = new LRUCache({ max: maxNonces, ttl: 2 * skewMs, ttlAutopurge: false });
   }
@@ -152,14 +167,14 @@ export class ClusterAuth {
    */
   sign(method: string, path: string, body: Uint8Array, to?: string): SignedHeaders {
     const ts = String(this.now());
-    const nonce = randomBytes(16).toString('hex');
+    const nonce = this.nextNonce();
     const digest = bodyDigest(body);
     const text = canonical(this.nodeId, method, path, ts, nonce, digest);
     const headers: SignedHeaders = {
       [HEADER_NODE]: this.nodeId,
       [HEADER_TS]: ts,
       [HEADER_NONCE]: nonce,
-      [HEADER_SIGNATURE]: createHmac('sha256', this.secret).update(text).digest('hex'),
+      [HEADER_SIGNATURE]: createHmac('sha256', this.secretKey).update(text).digest('hex'),
       [HEADER_DIGEST]: digest,
     };
     const targetId =
@@ -169,7 +184,7 @@ export class ClusterAuth {
     for (const id of receivers) {
       if (id === this.nodeId) continue;
       const key = this.keyFor(id);
-      if (key) bindings.push(`${id}=${bindingMac(key, id, text)}`);
+      if (key) bindings.push(`${id}=${bindingMac(key, id, text).toString('hex')}`);
     }
     if (bindings.length > 0) headers[HEADER_BINDING] = bindings.join(',');
     return headers;
@@ -204,7 +219,7 @@ export class ClusterAuth {
     if (Math.abs(this.now() - Number(ts)) > this.skewMs)
       return { ok: false, reason: 'stale or future timestamp' };
     const text = canonical(node, method, path, ts, nonce, digest);
-    const expected = createHmac('sha256', this.secret).update(text).digest();
+    const expected = createHmac('sha256', this.secretKey).update(text).digest();
     if (!timingSafeEqual(expected, Buffer.from(sig, 'hex')))
       return { ok: false, reason: 'bad signature' };
 
@@ -214,8 +229,12 @@ export class ClusterAuth {
     if (binding !== undefined) {
       const key = peer ? this.keyFor(node) : undefined;
       if (key) {
-        const want = Buffer.from(bindingMac(key, this.nodeId, text), 'hex');
-        if (binding.length !== 64 || !timingSafeEqual(want, Buffer.from(binding, 'hex')))
+        const want = bindingMac(key, this.nodeId, text);
+        if (
+          binding.length !== 64 ||
+          !/^[0-9a-f]{64}$/.test(binding) ||
+          !timingSafeEqual(want, Buffer.from(binding, 'hex'))
+        )
           return { ok: false, reason: `bad node signature for ${node}` };
         bound = true;
       }
@@ -263,13 +282,26 @@ export class ClusterAuth {
     return undefined;
   }
 
-  private keyFor(id: string): Buffer | undefined {
+  /** 16 random bytes as hex, from a pool refilled from the CSPRNG. */
+  private nextNonce(): string {
+    if (this.nonceAt + NONCE_BYTES > this.noncePool.length) {
+      this.noncePool = randomBytes(NONCE_BYTES * NONCE_POOL);
+      this.nonceAt = 0;
+    }
+    const nonce = this.noncePool.toString('hex', this.nonceAt, this.nonceAt + NONCE_BYTES);
+    this.nonceAt += NONCE_BYTES;
+    return nonce;
+  }
+
+  private keyFor(id: string): KeyObject | undefined {
     const peer = this.peers.get(id);
     if (!peer || !this.ownAgreementKey) return undefined;
     if (peer.key === undefined) {
       const x = x25519PublicFromEd25519(Buffer.from(peer.publicKey, 'base64'));
       try {
-        peer.key = x ? pairwiseKey(this.secret, this.nodeId, this.ownAgreementKey, id, x) : null;
+        peer.key = x
+          ? createSecretKey(pairwiseKey(this.secret, this.nodeId, this.ownAgreementKey, id, x))
+          : null;
       } catch {
         peer.key = null; // a low-order or malformed key never binds anything
       }
@@ -292,6 +324,6 @@ export class ClusterAuth {
   }
 }
 
-function bindingMac(key: Buffer, receiver: string, text: string): string {
-  return createHmac('sha256', key).update(`bind\n${receiver}\n`).update(text).digest('hex');
+function bindingMac(key: KeyObject, receiver: string, text: string): Buffer {
+  return createHmac('sha256', key).update(`bind\n${receiver}\n${text}`).digest();
 }

@@ -59,7 +59,17 @@ export class ClusterClient {
     timeoutMs = this.options.timeoutMs,
     replyPath = `${path}#reply`,
   ): Promise<{ status: number; reply: Buffer | null }> {
-    const res = await this.signedPost(peer, path, body, 'application/octet-stream', timeoutMs);
+    // No AbortSignal (a timer per request): the transport keeps fewer requests in flight
+    // per peer than the pool has sockets, so none waits for one, and once sent the
+    // headers and body timeouts bound it.
+    const res = await this.signedPost(
+      peer,
+      path,
+      body,
+      'application/octet-stream',
+      timeoutMs,
+      false,
+    );
     const reply = Buffer.from(await res.body.arrayBuffer());
     if (res.statusCode >= 300 || reply.length === 0) return { status: res.statusCode, reply: null };
     const v = this.auth.verify('POST', replyPath, reply, res.headers);
@@ -69,13 +79,18 @@ export class ClusterClient {
     return { status: res.statusCode, reply };
   }
 
-  /** One POST of `body`, signed for `peer`, over its keep-alive pool, bounded by `timeoutMs`. */
+  /**
+   * One POST of `body`, signed for `peer`, over its keep-alive pool, bounded by
+   * `timeoutMs` from the moment it is sent (connect, headers, body); with
+   * `whole`, also while it waits for a free socket.
+   */
   private signedPost(
     peer: string,
     path: string,
     body: Buffer,
     contentType: string,
     timeoutMs: number,
+    whole = true,
   ): Promise<Dispatcher.ResponseData> {
     if (this.closed) throw new Error('cluster client closed');
     return this.pool(peer).request({
@@ -83,7 +98,7 @@ export class ClusterClient {
       path,
       body,
       headers: { 'content-type': contentType, ...this.auth.sign('POST', path, body, peer) },
-      signal: AbortSignal.timeout(timeoutMs),
+      ...(whole ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
@@ -109,7 +124,8 @@ export class ClusterClient {
           ? `[${peer}]`
           : peer;
       p = new Pool(`http://${host}`, {
-        connections: this.options.connectionsPerPeer ?? 4,
+        // the Raft transport's window (4), its election messages (2), and the rest (gossip)
+        connections: this.options.connectionsPerPeer ?? 8,
         connectTimeout: Math.min(this.options.timeoutMs, 5_000),
         keepAliveTimeout: 10_000,
       });

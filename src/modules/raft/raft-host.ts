@@ -30,6 +30,10 @@ const MAX_CATCH_UP_TICKS = 20;
 const PROPOSAL_TIMEOUT_MS = 5_000;
 const READ_TIMEOUT_MS = 3_000;
 const LOST = () => new DomainError('UNAVAILABLE', 'proposal lost to a leader change; retry');
+/** client writes waiting for leadership to settle (proposeWhenSettled) */
+const MAX_HELD = 4_096;
+const notLeader = (leader: string | null) =>
+  new DomainError('NOT_LEADER', `not the leader; leader: ${leader ?? 'unknown'}`);
 
 interface ProposalWaiter {
   resolve(result: unknown): void;
@@ -63,6 +67,8 @@ export class RaftHost
   private stopped = false;
   private failure: Error | null = null;
   private applied = 0;
+  /** the term of the last applied entry (a new leader logs its first commit) */
+  private appliedTerm = 0;
   /** commit index at boot: entries up to it are replays of what was applied before the restart */
   private bootCommit = 0;
   private readonly proposals = new ProposalTable<ProposalWaiter>(PROPOSAL_TIMEOUT_MS);
@@ -75,6 +81,9 @@ export class RaftHost
   /** the disk refuses writes: led by others, refusing peers' messages until it takes them again */
   private diskFull = false;
   private readonly requests = new Map<string, number>();
+  private readonly held = new Set<() => void>();
+  /** the node this one handed leadership to, named in refusals until a leader is known */
+  private successor: string | null = null;
   /** a leadership transfer in progress (SIGTERM): settled by the role change */
   private handover: {
     target: string;
@@ -178,7 +187,10 @@ export class RaftHost
     this.driver = new RaftDriver(
       this.node,
       this.timed(this.storage),
-      (m) => this.transport.send(m),
+      (m) => {
+        if (m.type === 'TimeoutNow') this.log.log(`TimeoutNow to ${m.to} in term ${m.term}`);
+        this.transport.send(m);
+      },
       {
         softState: (ss) => this.onRole(ss.role, ss.term, ss.leader),
         restore: (snap) => {
@@ -225,6 +237,7 @@ export class RaftHost
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.wakeHeld(); // held writes are refused (not running)
     // A write waiting for disk space would hold stop() forever: give it up (it acknowledged nothing).
     const closing = this.diskFull ? this.storage?.close() : undefined;
     await this.driver?.stop();
@@ -255,6 +268,7 @@ export class RaftHost
     if (candidates.length === 0) return null;
     const target = candidates[0][0];
     const t0 = performance.now();
+    this.log.log(`handing leadership to ${target}`);
     const handedTo = await new Promise<string | null>((resolve) => {
       const timer = setTimeout(() => this.endHandover(null), timeoutMs);
       this.handover = { target, timer, resolve };
@@ -274,7 +288,9 @@ export class RaftHost
     if (!h) return;
     this.handover = null;
     clearTimeout(h.timer);
+    if (to !== null && this.knownLeader === null) this.successor = to;
     h.resolve(to);
+    this.wakeHeld();
   }
 
   /**
@@ -292,7 +308,11 @@ export class RaftHost
       this.badFrames += 1;
       throw refusal;
     }
-    for (const m of messages) this.node.step(m);
+    for (const m of messages) {
+      if (m.type === 'TimeoutNow' || m.type === 'RequestVote')
+        this.log.log(`${m.type} from ${m.from} in term ${m.term}`);
+      this.node.step(m);
+    }
     this.kick();
   }
 
@@ -348,13 +368,59 @@ export class RaftHost
   private proposeEncoded<T>(data: string): Promise<T> {
     const node = this.running();
     const r = node.propose(data);
-    if (!r.ok)
-      throw new DomainError('NOT_LEADER', `not the leader; leader: ${r.leader ?? 'unknown'}`);
+    if (!r.ok) throw notLeader(r.leader ?? this.successor);
+    return this.track<T>(r.index, r.term);
+  }
+
+  /**
+   * A client's write (the kv route): like propose, but where this node has no
+   * leader to name (it is handing leadership over, or an election is running)
+   * the write waits up to `waitMs` for leadership to settle instead of sending
+   * the client around the cluster: then it is proposed here if this node leads,
+   * else refused naming the leader (or the successor this node handed over to).
+   * At most MAX_HELD writes wait; more are refused at once.
+   */
+  async proposeWhenSettled<T>(
+    machine: string,
+    command: unknown,
+    waitMs = this.config.raft.electionTimeoutMs,
+  ): Promise<T> {
+    const data = encodeCommand(machine, command);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const r = this.running().propose(data);
+      if (r.ok) return this.track<T>(r.index, r.term);
+      const named = r.reason === 'not-leader' ? (r.leader ?? this.successor) : null;
+      const left = deadline - performance.now();
+      if (named !== null || left <= 0 || this.held.size >= MAX_HELD)
+        throw notLeader(named ?? this.successor);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.held.delete(wake);
+          resolve();
+        }, left);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.held.add(wake);
+      });
+    }
+  }
+
+  private track<T>(index: number, term: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const waiter: ProposalWaiter = { resolve, reject };
-      this.proposals.track(r.index, r.term, performance.now(), waiter)?.reject(LOST());
+      this.proposals.track(index, term, performance.now(), waiter)?.reject(LOST());
       this.kick();
     });
+  }
+
+  /** Held writes look again (leadership changed, or a handover ended). */
+  private wakeHeld(): void {
+    const held = [...this.held];
+    this.held.clear();
+    for (const wake of held) wake();
   }
 
   /** Runs `read` against local state once it is linearizable (ReadIndex, §6.4). */
@@ -425,6 +491,11 @@ export class RaftHost
   }
 
   private apply(e: LogEntry): void {
+    if (e.term > this.appliedTerm) {
+      this.appliedTerm = e.term;
+      if (this.role === 'leader')
+        this.log.log(`first commit of term ${e.term} at index ${e.index}`);
+    }
     const result = e.type === 'command' ? this.state.apply(e) : undefined;
     this.applied = e.index;
     const p = this.proposals.applied(e.index, e.term);
@@ -461,8 +532,10 @@ export class RaftHost
       this.log.log(`${this.role} → ${role} in term ${term} (leader ${leader ?? 'none'})`);
     this.role = role;
     this.knownLeader = leader;
+    if (leader !== null) this.successor = null;
     if (role !== 'leader') this.endHandover(this.handover?.target ?? null);
     if (!changed) return;
+    this.wakeHeld();
     for (const l of this.roleListeners) {
       try {
         l();
@@ -507,6 +580,7 @@ export class RaftHost
     this.failure = e;
     if (this.timer) clearInterval(this.timer);
     this.log.error(`raft stopped: ${e.stack ?? e.message}`);
+    this.wakeHeld();
     for (const p of this.proposals.drain())
       p.reject(new DomainError('UNAVAILABLE', 'raft stopped'));
   }

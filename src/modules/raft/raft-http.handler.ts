@@ -124,7 +124,7 @@ export class RaftHttpHandler {
   /** Cluster key-value map: a write through the log (leader only). */
   private async kvWrite(req: ClusterRequest): Promise<Reply> {
     const cmd: KvCommand = parseInput(kvCommandSchema, req.body, 'invalid raft request');
-    return json(200, await this.host.propose('kv', cmd));
+    return json(200, await this.host.proposeWhenSettled('kv', cmd));
   }
 
   /** Linearizable read of the key-value map (ReadIndex). */

@@ -20,6 +20,19 @@ export const REPLY_PATH = `${BATCH_PATH}#reply`;
 const MAX_QUEUE = 4_096;
 /** requests in flight per peer: some waiting for their answers while the next batch forms */
 const MAX_INFLIGHT = 4;
+/**
+ * Election and handover messages never wait behind replication: each leaves at
+ * once in its own frame (or in an open answer), up to this many more requests.
+ */
+const MAX_URGENT_INFLIGHT = 2;
+const URGENT: ReadonlySet<RaftMessage['type']> = new Set([
+  'TimeoutNow',
+  'RequestVote',
+  'RequestVoteResponse',
+  'PreVote',
+  'PreVoteResponse',
+]);
+
 /** how long an incoming frame's response waits for messages to carry back */
 const REPLY_WINDOW_MS = 25;
 const MAX_FRAME_BYTES = 8 * 1024 * 1024;
@@ -56,6 +69,7 @@ function approxBytes(m: RaftMessage): number {
 class PeerChannel {
   private queue: RaftMessage[] = [];
   private inflight = 0;
+  private urgentInflight = 0;
   private scheduled = false;
   private readonly slots: ReplySlot[] = [];
   readonly stats: PeerTransportStats = {
@@ -91,6 +105,18 @@ class PeerChannel {
   }
 
   push(m: RaftMessage): void {
+    if (URGENT.has(m.type) && this.urgentInflight < MAX_URGENT_INFLIGHT) {
+      const slot = this.slots.shift();
+      if (slot) {
+        clearTimeout(slot.timer);
+        this.stats.replied += 1;
+        slot.resolve([m]);
+      } else {
+        this.urgentInflight += 1;
+        this.send([m], false, () => (this.urgentInflight -= 1));
+      }
+      return;
+    }
     if (this.queue.length >= MAX_QUEUE) {
       this.queue.shift();
       this.stats.dropped += 1;
@@ -139,23 +165,29 @@ class PeerChannel {
   private pump(): void {
     while (this.inflight < MAX_INFLIGHT && this.queue.length > 0) {
       const batch = this.take();
+      this.inflight += 1;
       this.send(
         batch,
         batch.some((m) => m.type === 'InstallSnapshot'),
+        () => {
+          this.inflight -= 1;
+          this.pump();
+        },
       );
     }
   }
 
-  private send(batch: RaftMessage[], snapshot: boolean): void {
+  /** One frame as one request; `done` runs once it is answered or failed. */
+  private send(batch: RaftMessage[], snapshot: boolean, done: () => void): void {
     let frame: Buffer;
     try {
       frame = encodeFrame(batch);
     } catch (e) {
       this.stats.failed += 1;
       this.log.error(`cannot encode a frame for ${this.peer}: ${(e as Error).message}`);
+      done();
       return;
     }
-    this.inflight += 1;
     this.stats.batches += 1;
     this.stats.messages += batch.length;
     const timeout = snapshot ? this.timeouts.snapshotMs : this.timeouts.messageMs;
@@ -176,10 +208,7 @@ class PeerChannel {
         if (e instanceof FrameError || /not authenticated|signed by/.test((e as Error).message))
           this.log.warn(`reply from ${this.peer} refused: ${(e as Error).message}`);
       })
-      .finally(() => {
-        this.inflight -= 1;
-        this.pump();
-      });
+      .finally(done);
   }
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RaftStorage, StorageUpdate } from '@/core/raft/raft-storage.port';
 import type { HardState, LogEntry, PersistentState, Snapshot } from '@/core/raft/raft.types';
-import { HARD_STATE_FILE, readHardState, writeHardState } from './hard-state.file';
+import { HARD_STATE_FILE, HardStateFile } from './hard-state.file';
 import { SegmentedLog, type TornTail } from './segmented-log';
 import { SnapshotStore } from './snapshot.store';
 import { RaftStorageCorruptionError } from './storage.errors';
@@ -53,6 +53,7 @@ export class DiskRaftStorage implements RaftStorage {
   private snapshotIndex = 0;
   /** the hard state as last written to disk */
   private written: HardState | null = null;
+  private readonly hardStateFile: HardStateFile;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly fullListeners: DiskFullListener[] = [];
   /** aborts the wait of a write retried on a full disk: close() must not hang on it */
@@ -61,6 +62,7 @@ export class DiskRaftStorage implements RaftStorage {
 
   private constructor(private readonly options: Required<DiskRaftStorageOptions>) {
     this.snapshots = new SnapshotStore(options.dir, options.retainSnapshots);
+    this.hardStateFile = new HardStateFile(options.dir);
   }
 
   static async open(options: DiskRaftStorageOptions): Promise<DiskRaftStorage> {
@@ -85,7 +87,7 @@ export class DiskRaftStorage implements RaftStorage {
   load(): Promise<PersistentState> {
     return this.serial(async () => {
       await this.snapshots.removeTemporaries();
-      const hardState = await readHardState(this.dir);
+      const hardState = await this.hardStateFile.read();
       const snapshot = await this.snapshots.latest();
       const { log, entries, tornTail } = await SegmentedLog.open(
         this.dir,
@@ -135,7 +137,7 @@ export class DiskRaftStorage implements RaftStorage {
       // hint (volatile in the paper), so it is written along, not on its own.
       const hs = update.hardState;
       if (hs && (!this.written || hs.term !== this.written.term || hs.vote !== this.written.vote)) {
-        await writeHardState(this.dir, hs);
+        await this.hardStateFile.write(hs);
         this.written = hs;
       }
     });
@@ -156,6 +158,7 @@ export class DiskRaftStorage implements RaftStorage {
     return this.serial(async () => {
       await this.log?.close();
       this.log = null;
+      await this.hardStateFile.close();
     });
   }
 
