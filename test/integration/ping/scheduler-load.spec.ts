@@ -15,6 +15,7 @@ import { DnsCache } from '@/modules/dns/dns-cache';
 import { HttpChecker } from '@/modules/ping/http-checker';
 import { InMemorySiteSource } from '@/modules/ping/in-memory-site-source';
 import { PingScheduler } from '@/modules/ping/ping-scheduler';
+import type { SiteSpec } from '@/modules/ping/site-source';
 import { FakeDnsResolver } from '../../unit/ping/support/fake-dns-resolver';
 import { quantile, RecordingMetrics, RecordingSink, spec } from '../../unit/ping/support/recording';
 import { startTargetProcess, TargetProcess } from './support/target-process';
@@ -24,6 +25,30 @@ const HANGING = 50;
 const INTERVAL_MS = 2_000;
 const TIMEOUT_MS = 1_000;
 const RUN_MS = 6_500;
+
+async function measure(sites: SiteSpec[]) {
+  const checker = new HttpChecker(new DnsCache(new FakeDnsResolver()), {
+    allowPrivateTargets: true, // local targets live on 127.0.0.1
+  });
+  const sink = new RecordingSink();
+  const metrics = new RecordingMetrics();
+  const scheduler = new PingScheduler(new InMemorySiteSource(sites), checker, sink, metrics, {
+    concurrency: 100,
+    suspectShare: 0.5,
+    maxLateMs: 10_000,
+    refreshMs: 10_000,
+  });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  await scheduler.start();
+  const startedAt = Date.now();
+  await new Promise((r) => setTimeout(r, RUN_MS));
+  const stoppedAt = Date.now();
+  await scheduler.stop();
+  loop.disable();
+  await checker.close();
+  return { sink, metrics, loop, startedAt, stoppedAt, loopMaxMs: loop.max / 1e6 };
+}
 
 describe('scheduler under load with hanging sites', () => {
   // Out of process: the targets' CPU must not be billed to the scheduler's event loop.
@@ -49,27 +74,18 @@ describe('scheduler under load with hanging sites', () => {
     const hangingIds = new Set(sites.filter((s) => s.url.includes('/hang')).map((s) => s.id));
     expect(hangingIds.size).toBe(HANGING);
 
-    const source = new InMemorySiteSource(sites);
-    const checker = new HttpChecker(new DnsCache(new FakeDnsResolver()), {
-      allowPrivateTargets: true, // local targets live on 127.0.0.1
-    });
-    const sink = new RecordingSink();
-    const metrics = new RecordingMetrics();
-    const scheduler = new PingScheduler(source, checker, sink, metrics, {
-      concurrency: 100,
-      suspectShare: 0.5,
-      maxLateMs: 10_000,
-      refreshMs: 10_000,
-    });
-
-    const loop = monitorEventLoopDelay({ resolution: 10 });
-    loop.enable();
-    await scheduler.start();
-    const startedAt = Date.now();
-    await new Promise((r) => setTimeout(r, RUN_MS));
-    const stoppedAt = Date.now();
-    await scheduler.stop();
-    loop.disable();
+    // A run in which this process itself stood still for half a timeout or more (a CI machine
+    // shared with other suites) cannot judge scheduling: checks time out because nothing ran.
+    // Such a run is measured again, up to three times; the assertions judge the last one, so a
+    // machine that starves every run still fails, loudly, with its figures printed.
+    let run = await measure(sites);
+    for (let attempt = 2; attempt <= 3 && run.loopMaxMs >= TIMEOUT_MS / 2; attempt++) {
+      console.log(
+        `run starved (event loop stalled ${run.loopMaxMs.toFixed(0)} ms): measuring again`,
+      );
+      run = await measure(sites);
+    }
+    const { sink, metrics, loop, startedAt, stoppedAt } = run;
 
     const healthyResults = sink.results.filter((r) => !hangingIds.has(r.siteId));
     const lags = healthyResults.map((r) => {
@@ -108,5 +124,5 @@ describe('scheduler under load with hanging sites', () => {
       expect(h.result.latencyMs).toBeLessThan(TIMEOUT_MS + 100 + starvedMs);
     }
     expect(metrics.missedRounds.stall).toBe(0);
-  }, 30_000);
+  }, 60_000);
 });
