@@ -225,6 +225,32 @@ describe('InProcessEventBus', () => {
     expect(got).toEqual(Array.from({ length: got.length }, (_, i) => 40 - got.length + i));
   });
 
+  it('hands a batch subscriber what a partition holds at once; a throw redelivers the whole batch', async () => {
+    const bus = newBus({ partitions: 1 });
+    const batches: string[][] = [];
+    let release!: () => void;
+    const first = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    await bus.subscribeBatch('healthLogs', { group: 'writer' }, async (events) => {
+      calls++;
+      if (calls === 1) await first; // the first write is slow: the rest queues behind it
+      if (calls === 2) throw new Error('database down'); // the next batch fails once
+      batches.push(events.map((e) => String(e.value)));
+    });
+    await bus.publish('healthLogs', [{ key: 'k', value: 'e0' }]);
+    await waitFor('the first delivery', () => calls === 1);
+    await bus.publish(
+      'healthLogs',
+      Array.from({ length: 50 }, (_, i) => ({ key: 'k', value: `e${i + 1}` })),
+    );
+    release();
+    await waitFor('every event', () => batches.flat().length === 51);
+    // One event, then the 50 that arrived meanwhile together (delivered again after the throw).
+    expect(batches.map((b) => b.length)).toEqual([1, 50]);
+    expect(batches.flat()).toEqual(Array.from({ length: 51 }, (_, i) => `e${i}`));
+    expect(calls).toBe(3);
+  });
+
   it('rejects a value JSON cannot carry and delivers nothing of that call', async () => {
     const bus = newBus();
     const got: unknown[] = [];

@@ -5,6 +5,7 @@
  */
 import { Logger, LoggerService } from '@nestjs/common';
 import {
+  BatchEventHandler,
   BusHealth,
   EventBus,
   EventHandler,
@@ -64,8 +65,17 @@ class PartitionLog {
 
 interface Member {
   handler: EventHandler;
+  /** a batch member gets every retained event of a partition at once (up to MAX_FETCH) */
+  batch?: BatchEventHandler;
   running: Set<Promise<unknown>>;
 }
+
+/**
+ * Events one batch delivery hands over, like a broker fetch. Without batches a handler that
+ * acknowledges on commit (the ping-log writer) sees one event per partition per write, which
+ * at a few hundred checks/s fell behind the retained history and lost logs.
+ */
+export const MAX_FETCH = 1_000;
 
 class Group {
   readonly members: Member[] = [];
@@ -142,6 +152,23 @@ export class InProcessEventBus extends EventBus {
     options: SubscribeOptions,
     handler: EventHandler,
   ): Promise<Subscription> {
+    return this.join(topic, options, { handler, running: new Set() });
+  }
+
+  /** What a partition holds past the group's cursor goes to the handler together (MAX_FETCH). */
+  override async subscribeBatch(
+    topic: TopicKey,
+    options: SubscribeOptions,
+    handler: BatchEventHandler,
+  ): Promise<Subscription> {
+    return this.join(topic, options, {
+      handler: (event) => handler([event]),
+      batch: handler,
+      running: new Set(),
+    });
+  }
+
+  private join(topic: TopicKey, options: SubscribeOptions, member: Member): Subscription {
     if (this.closing) throw new Error('event bus is closed');
     const id = `${topic}\u0000${options.group}`;
     let group = this.groups.get(id);
@@ -150,7 +177,6 @@ export class InProcessEventBus extends EventBus {
       group = new Group(options.group, topic, this.logsOf(topic), options.fromBeginning ?? false);
       this.groups.set(id, group);
     }
-    const member: Member = { handler, running: new Set() };
     group.members.push(member);
     for (let p = 0; p < this.partitions; p++) this.kick(group, p);
 
@@ -231,23 +257,29 @@ export class InProcessEventBus extends EventBus {
         group.cursors[partition] = log.firstOffset;
       }
       const offset = group.cursors[partition];
-      const stored = log.at(offset);
       const member = group.owner(partition);
-      if (!stored || !member) return;
-      const event: IncomingEvent = {
-        topic: group.topic,
-        key: stored.key,
-        value: JSON.parse(stored.json),
-        headers: { ...stored.headers },
-        partition,
-        offset: String(offset),
-      };
+      const count = Math.min(member?.batch ? MAX_FETCH : 1, log.nextOffset - offset);
+      if (!member || count <= 0) return;
+      const events: IncomingEvent[] = [];
+      for (let o = offset; o < offset + count; o++) {
+        const stored = log.at(o)!;
+        events.push({
+          topic: group.topic,
+          key: stored.key,
+          value: JSON.parse(stored.json),
+          headers: { ...stored.headers },
+          partition,
+          offset: String(o),
+        });
+      }
       try {
         await this.track(
           member,
-          Promise.resolve().then(() => member.handler(event)),
+          Promise.resolve().then(() =>
+            member.batch ? member.batch(events) : member.handler(events[0]),
+          ),
         );
-        group.cursors[partition] = offset + 1;
+        group.cursors[partition] = offset + count;
         attempt = 0;
       } catch (err) {
         attempt++;
