@@ -303,7 +303,7 @@ function Channels({ items, onChanged }: { items: Channel[]; onChanged: () => voi
                         type="button"
                         disabled={busy === c.id}
                         onClick={() => void act(c, 'test')}
-                        aria-label={`Send a test to ${c.name}`}
+                        aria-label={`Send test to ${c.name}`}
                       >
                         Send test
                       </button>
