@@ -287,7 +287,7 @@ function SiteRow({
       <StatusChip state={state} />
       <div class="row-name">
         <Link href={`/sites/${s.id}`}>{s.name}</Link>
-        <span class="url">{s.url}</span>
+        <span class="url">{s.url.startsWith('push://') ? 'push monitor (heartbeat)' : s.url}</span>
       </div>
       <span class="num">
         <span class="sr-only">Last check: </span>
