@@ -8,6 +8,8 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo, createServer as createTcpServer, Server as TcpServer } from 'node:net';
 import { Browser, Page } from 'playwright-core';
+import { makeTestCerts } from '../integration/ping/support/certs';
+import { startTarget, Target } from '../integration/ping/support/targets';
 import { signupAndLogin } from '../support/app';
 import {
   a11yViolations,
@@ -36,6 +38,8 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
   const hookRequests: { headers: IncomingMessage['headers']; body: string }[] = [];
   const axe: Record<string, AxeViolation[]> = {};
   let beatUrl = '';
+  /** a TLS server whose certificate ends in 10 days (a CA of the test's own) */
+  let tlsTarget: Target;
 
   beforeAll(async () => {
     tcp = createTcpServer((s) => s.end());
@@ -51,6 +55,7 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     hookPort = (hook.address() as AddressInfo).port;
+    tlsTarget = await startTarget(makeTestCerts().in10Days);
     app = await startApp();
     jwt = await signupAndLogin(app.t, 'settings@flow.test');
     browser = await launchChromium();
@@ -69,6 +74,7 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
     await browser?.close();
     await app?.t.close();
     tcp?.close();
+    await tlsTarget?.close();
     hook?.closeAllConnections();
     hook?.close();
   });
@@ -168,6 +174,21 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
     // its UP is awaited in the last test, while the others run
   });
 
+  it('adds a TLS certificate site (chain check off: the test CA is not trusted)', async () => {
+    await page.getByRole('button', { name: 'Add site' }).click();
+    await page.getByLabel('TLS certificate').check();
+    await page.getByLabel('Host', { exact: true }).fill(`127.0.0.1:${tlsTarget.port}`);
+    await page.getByLabel('Name', { exact: true }).fill('Local cert');
+    await page.getByLabel('Warn when fewer days left').fill('20');
+    await page.getByLabel('DOWN when fewer days left').fill('3');
+    await page.getByLabel('An untrusted certificate chain is DOWN').uncheck();
+    await page.getByLabel('Check every (seconds)').fill('10');
+    await page.getByLabel('Timeout (ms)').fill('2000');
+    await page.getByRole('button', { name: 'Add site' }).last().click();
+    await row('Local cert').waitFor();
+    // its certificate line is awaited in the last test
+  });
+
   it('creates a webhook channel whose secret is never shown, and tests it', async () => {
     await nav('Notifications').click();
     await page.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
@@ -248,11 +269,21 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
     expect((await withKey(key)).status).toBe(401);
   });
 
-  it('shows the TCP site UP', async () => {
+  it('shows the TCP site UP, and the TLS site’s certificate days left as a warning', async () => {
     await nav('Sites').click();
     await page.locator('.row[data-state="up"]', { hasText: 'Local TCP' }).waitFor({
       timeout: 30_000,
     });
+    await page.locator('.row[data-state="up"]', { hasText: 'Local cert' }).waitFor({
+      timeout: 30_000,
+    });
     console.log(`screenshot: ${await screenshot(page, 'dashboard-kinds')}`);
+    await row('Local cert').getByRole('link', { name: 'Local cert' }).click();
+    const cert = page.getByTestId('certificate');
+    await cert.waitFor({ timeout: 25_000 });
+    expect(await cert.innerText()).toMatch(/9 days left/);
+    expect(await cert.getAttribute('class')).toContain('cert-warn');
+    console.log(`screenshot: ${await screenshot(page, 'tls-site-page')}`);
+    await checkA11y('tls site page');
   });
 });

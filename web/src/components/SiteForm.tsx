@@ -39,6 +39,8 @@ interface Draft {
   resolver: string;
   warnDays: string;
   downDays: string;
+  checkChain: boolean;
+  checkHostname: boolean;
   periodS: string;
   graceS: string;
 }
@@ -72,6 +74,8 @@ function draftOf(w?: Website): Draft {
     resolver: c?.kind === 'dns' ? (c.resolver ?? '') : '',
     warnDays: c?.kind === 'tls' ? String(c.warnDays) : '14',
     downDays: c?.kind === 'tls' ? String(c.downDays) : '7',
+    checkChain: c?.kind === 'tls' ? c.checkChain : true,
+    checkHostname: c?.kind === 'tls' ? c.checkHostname : true,
     periodS: c?.kind === 'push' ? String(c.periodS) : '60',
     graceS: c?.kind === 'push' ? String(c.graceS) : '30',
   };
@@ -121,7 +125,13 @@ function checkOf(d: Draft, editing: boolean): { check: Record<string, unknown>; 
       };
     case 'tls':
       return {
-        check: { kind: 'tls', warnDays: num(d.warnDays), downDays: num(d.downDays) },
+        check: {
+          kind: 'tls',
+          warnDays: num(d.warnDays),
+          downDays: num(d.downDays),
+          checkChain: d.checkChain,
+          checkHostname: d.checkHostname,
+        },
         extra: {},
       };
     case 'push':
@@ -165,6 +175,8 @@ function fieldOf(path: string, kind: CheckKind): keyof Draft | null {
       'resolver',
       'warnDays',
       'downDays',
+      'checkChain',
+      'checkHostname',
       'periodS',
       'graceS',
     ];
@@ -447,6 +459,8 @@ export function SiteForm({
           )}
       </div>
       {d.kind === 'tcp' && checkbox('tcpTls', 'Complete a verified TLS handshake')}
+      {d.kind === 'tls' && checkbox('checkChain', 'An untrusted certificate chain is DOWN')}
+      {d.kind === 'tls' && checkbox('checkHostname', 'A certificate for another name is DOWN')}
       {checkbox('paused', 'Paused')}
       {general && (
         <p class="error" role="alert">
