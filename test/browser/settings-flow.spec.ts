@@ -116,7 +116,11 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
     expect(beatUrl).toMatch(new RegExp(`^${app.base}/api/push/[A-Za-z0-9_-]{20,}$`));
     expect(await shown.getByTestId('secret-example').innerText()).toContain(`curl`);
     await shown.getByRole('button', { name: 'Copy beat url' }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(beatUrl);
+    expect(
+      await page.evaluate(
+        () => (globalThis as any).navigator.clipboard.readText() as Promise<string>,
+      ),
+    ).toBe(beatUrl);
     console.log(`screenshot: ${await screenshot(page, 'push-token-once')}`);
     await checkA11y('push token display');
     await page.getByRole('button', { name: 'I have copied it' }).click();
