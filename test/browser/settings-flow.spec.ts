@@ -178,6 +178,47 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
     // its UP is awaited in the last test, while the others run
   });
 
+  it('HTTP assertions and DNS options: the API’s messages land under their fields', async () => {
+    await page.getByRole('button', { name: 'Add site' }).click();
+    await page.getByLabel('URL', { exact: true }).fill('http://127.0.0.1:9/health');
+    await page.getByLabel('Name', { exact: true }).fill('Asserted');
+    await page.getByLabel('Method').selectOption('HEAD');
+    await page.getByLabel('Accepted HTTP status codes').fill('204, 300-200');
+    await page.getByLabel('Slowest accepted response (ms)').fill('0');
+    await page.getByLabel('Paused').check();
+    await page.getByRole('button', { name: 'Add site' }).last().click();
+    await page.locator('#new-site-expectedStatus-error').waitFor();
+    await page.locator('#new-site-maxLatencyMs-error').waitFor();
+    await page.getByLabel('Accepted HTTP status codes').fill('204, 300-399');
+    await page.getByLabel('Slowest accepted response (ms)').fill('1500');
+    await page.getByRole('button', { name: 'Add site' }).last().click();
+    await row('Asserted').waitFor();
+    const list = (await (
+      await fetch(`${app.base}/api/websites?limit=100`, {
+        headers: { authorization: `Bearer ${jwt}` },
+      })
+    ).json()) as { items: { name: string; expectedStatus: number[]; check: unknown }[] };
+    expect(list.items.find((s) => s.name === 'Asserted')).toMatchObject({
+      expectedStatus: [204],
+      check: {
+        kind: 'http',
+        method: 'HEAD',
+        assertions: { status: [{ min: 300, max: 399 }], maxLatencyMs: 1500 },
+      },
+    });
+
+    await page.getByRole('button', { name: 'Add site' }).click();
+    await page.getByLabel('DNS record').check();
+    await page.getByLabel('Record name').fill('example.test');
+    await page.getByLabel('Record type').selectOption('MX');
+    await page.getByLabel('Resolver').fill('not-an-ip');
+    await page.getByRole('button', { name: 'Add site' }).last().click();
+    const err = page.locator('#new-site-resolver-error');
+    await err.waitFor();
+    expect(await err.innerText()).toMatch(/IP address/);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+  });
+
   it('adds a TLS certificate site (chain check off: the test CA is not trusted)', async () => {
     await page.getByRole('button', { name: 'Add site' }).click();
     await page.getByLabel('TLS certificate').check();

@@ -360,7 +360,7 @@ export function SiteForm({
       case 'dns':
         return (
           <>
-            {input('target', 'Name', {
+            {input('target', 'Record name', {
               type: 'text',
               required: true,
               placeholder: 'example.com',
