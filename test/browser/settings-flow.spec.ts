@@ -151,6 +151,12 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
     expect((await fetch(beatUrl)).status).toBe(404);
     expect((await fetch(next)).status).toBe(200);
     await page.getByRole('button', { name: 'I have copied it' }).click();
+    // editing keeps the kind: only its options change
+    await page.getByRole('button', { name: 'Edit' }).click();
+    expect(await page.getByLabel('TCP port').isDisabled()).toBe(true);
+    await page.getByLabel('Grace (seconds)').fill('15');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/grace 15 s/).waitFor();
   });
 
   it('adds a TCP site on a local port, with the API’s target message in place first', async () => {
@@ -229,6 +235,8 @@ describe('settings in Chromium: check kinds, push tokens, channels, maintenance,
     await page.getByLabel('An untrusted certificate chain is DOWN').uncheck();
     await page.getByLabel('Check every (seconds)').fill('10');
     await page.getByLabel('Timeout (ms)').fill('2000');
+    console.log(`screenshot: ${await screenshot(page, 'site-form-tls')}`);
+    await checkA11y('site form (tls)');
     await page.getByRole('button', { name: 'Add site' }).last().click();
     await row('Local cert').waitFor();
     // its certificate line is awaited in the last test

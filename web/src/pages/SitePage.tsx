@@ -199,7 +199,7 @@ export default function SitePage({ id }: { id: string }) {
         {kind === 'push' && w.check?.kind === 'push' ? (
           <>
             · a beat expected every {interval(w.check.periodS * 1000)}, grace{' '}
-            {interval(w.check.graceS * 1000)} ·{' '}
+            {w.check.graceS === 0 ? 'none' : interval(w.check.graceS * 1000)} ·{' '}
             <span data-testid="last-beat">
               last beat{' '}
               {w.status?.lastBeatAt ? (
