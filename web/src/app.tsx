@@ -14,6 +14,8 @@ const SitePage = lazy(() => import('./pages/SitePage'));
 const ClusterPage = lazy(() => import('./pages/ClusterPage'));
 const StatusPagesPage = lazy(() => import('./pages/StatusPagesPage'));
 const PublicStatusPage = lazy(() => import('./pages/PublicStatusPage'));
+const NotificationsPage = lazy(() => import('./pages/NotificationsPage'));
+const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'));
 
 export function App() {
   const [location] = useLocation();
@@ -64,6 +66,8 @@ function Shell({ token, email }: { token: string; email: string }) {
         <nav aria-label="Main">
           {nav('/', 'Sites')}
           {nav('/pages', 'Status pages')}
+          {nav('/notifications', 'Notifications')}
+          {nav('/settings/api-keys', 'API keys')}
           {nav('/cluster', 'Cluster')}
         </nav>
         <span class={`live live-${live}`} role="status">
@@ -79,6 +83,8 @@ function Shell({ token, email }: { token: string; email: string }) {
           <Route path="/" component={Dashboard} />
           <Route path="/sites/:id">{(p) => <SitePage id={p.id} />}</Route>
           <Route path="/pages" component={StatusPagesPage} />
+          <Route path="/notifications" component={NotificationsPage} />
+          <Route path="/settings/api-keys" component={ApiKeysPage} />
           <Route path="/cluster" component={ClusterPage} />
           <Route>
             <h1>Not found</h1>

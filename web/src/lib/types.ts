@@ -46,6 +46,10 @@ export interface Website {
   paused: boolean;
   createdAt: string;
   updatedAt: string;
+  /** null: stored options this server version cannot read */
+  check?: CheckSpec | null;
+  /** push sites, in the answer to their creation only */
+  pushToken?: string;
   /** interfaces F: live status, when the API provides it */
   status?: {
     verdict: Verdict;
@@ -54,7 +58,131 @@ export interface Website {
     lastRound?: number | null;
     lastCheckedAt?: string | null;
     lastLatencyMs?: number | null;
+    certificate?: Certificate | null;
+    lastBeatAt?: string | null;
   } | null;
+}
+
+export interface Certificate {
+  validTo: string;
+  daysLeft: number;
+  warning: boolean;
+  checkedAt: string;
+}
+
+export type CheckKind = 'http' | 'tcp' | 'dns' | 'tls' | 'push';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+export type DnsRecordType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TXT' | 'NS';
+
+export interface HttpAssertions {
+  status: { min: number; max: number }[];
+  bodyContains: string[];
+  bodyNotContains: string[];
+  json: unknown[];
+  maxLatencyMs: number | null;
+}
+
+export type CheckSpec =
+  | {
+      kind: 'http';
+      method: HttpMethod;
+      headers: Record<string, string>;
+      body: string | null;
+      connection: 'reuse' | 'fresh';
+      assertions: HttpAssertions;
+    }
+  | { kind: 'tcp'; tls: boolean }
+  | {
+      kind: 'dns';
+      recordType: DnsRecordType;
+      expected: string[];
+      match: 'any' | 'all' | 'exact';
+      resolver: string | null;
+    }
+  | { kind: 'tls'; warnDays: number; downDays: number; checkChain: boolean; checkHostname: boolean }
+  | { kind: 'push'; periodS: number; graceS: number };
+
+export interface PushToken {
+  token: string;
+  beatUrl: string;
+}
+
+export type ChannelType = 'WEBHOOK' | 'SLACK' | 'DISCORD' | 'TELEGRAM' | 'PAGERDUTY' | 'MATTERMOST';
+export type AlertKind = 'DOWN' | 'RECOVERED' | 'REGION_DOWN' | 'REGION_RECOVERED';
+
+export interface Channel {
+  id: string;
+  name: string;
+  type: ChannelType;
+  /** secrets masked */
+  settings: Record<string, unknown>;
+  defaultKinds: AlertKind[];
+  enabled: boolean;
+  state: 'OK' | 'FAILING';
+  failingSince: string | null;
+  lastFailureAt: string | null;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TestResult {
+  delivered: boolean;
+  statusCode: number | null;
+  error: string | null;
+  ms: number;
+}
+
+export interface Delivery {
+  id: string;
+  alertId: string;
+  siteId: string;
+  kind: AlertKind;
+  round: number;
+  reminder: number;
+  channel: { id: string; name: string; type: ChannelType; state: 'OK' | 'FAILING' };
+  status: 'PENDING' | 'SENT' | 'FAILED' | 'CANCELLED';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+export interface Occurrence {
+  start: string;
+  end: string;
+}
+
+export interface MaintenanceWindow {
+  id: string;
+  title: string;
+  siteId: string | null;
+  statusPageId: string | null;
+  startsAt: string | null;
+  endsAt: string | null;
+  cron: string | null;
+  durationMinutes: number | null;
+  timeZone: string | null;
+  activeFrom: string | null;
+  activeUntil: string | null;
+  activeNow: Occurrence | null;
+  upcoming: Occurrence[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  scope: 'read' | 'write';
+  hint: string;
+  expiresAt: string | null;
+  expired: boolean;
+  lastUsedAt: string | null;
+  createdAt: string;
 }
 
 export interface DayBar {

@@ -2,6 +2,7 @@
 // memory, with live status. The visible rows are subscribed for ping results.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
+import { PushTokenShown } from '../components/OneTimeSecret';
 import { SiteForm } from '../components/SiteForm';
 import { Sparkline } from '../components/Sparkline';
 import { shownState, StatusChip, type Shown } from '../components/StatusChip';
@@ -52,6 +53,8 @@ export function Dashboard() {
   const [filter, setFilter] = useState<Filter>('all');
   const [form, setForm] = useState<null | { site?: Website }>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // a push site's token, from the answer to its creation: shown once
+  const [issued, setIssued] = useState<null | { name: string; token: string }>(null);
   /** the site whose delete button asks for confirmation (rows are reused while scrolling) */
   const [confirming, setConfirming] = useState<string | null>(null);
 
@@ -183,10 +186,14 @@ export function Dashboard() {
           onCancel={() => setForm(null)}
           onSaved={(w) => {
             setForm(null);
+            if (w.pushToken) setIssued({ name: w.name, token: w.pushToken });
             setNotice(form.site ? `Saved ${w.name}.` : `Added ${w.name}.`);
             void refresh(w.id);
           }}
         />
+      )}
+      {issued && (
+        <PushTokenShown name={issued.name} token={issued.token} onDone={() => setIssued(null)} />
       )}
       {notice && (
         <p class="notice" role="status">
@@ -280,7 +287,7 @@ function SiteRow({
       <StatusChip state={state} />
       <div class="row-name">
         <Link href={`/sites/${s.id}`}>{s.name}</Link>
-        <span class="url">{s.url}</span>
+        <span class="url">{s.url.startsWith('push://') ? 'push monitor (heartbeat)' : s.url}</span>
       </div>
       <span class="num">
         <span class="sr-only">Last check: </span>

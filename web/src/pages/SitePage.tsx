@@ -2,7 +2,8 @@
 // 90 daily uptime bars, incidents with durations, and recent verdicts with their tallies.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import { SiteForm } from '../components/SiteForm';
+import { PushTokenShown } from '../components/OneTimeSecret';
+import { KIND_LABEL, SiteForm } from '../components/SiteForm';
 import { shownState, StatusChip, VerdictChip } from '../components/StatusChip';
 import { UptimeBars } from '../components/UptimeBars';
 import { api, ApiError } from '../lib/api';
@@ -15,6 +16,7 @@ import type {
   DecisionView,
   Incident,
   PingLog,
+  PushToken,
   SiteOverview,
   Summary,
   Website,
@@ -40,6 +42,9 @@ export default function SitePage({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
   const [tick, setTick] = useState(0);
+  const [token, setToken] = useState<string | null>(null);
+  const [rotating, setRotating] = useState<'ask' | 'busy' | null>(null);
+  const [rotateError, setRotateError] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -137,6 +142,20 @@ export default function SitePage({ id }: { id: string }) {
   const status = overview.status ?? w.status ?? null;
   const state = shownState(status, overview.paused);
   const windows = data.summary?.windows ?? [];
+  const kind = w.check?.kind ?? 'http';
+  const cert = w.status?.certificate ?? null;
+  const rotate = async () => {
+    setRotating('busy');
+    setRotateError(null);
+    try {
+      const t = await api<PushToken>(`/api/websites/${id}/push-token`, { method: 'POST' });
+      setToken(t.token);
+    } catch (e) {
+      setRotateError((e as Error).message);
+    } finally {
+      setRotating(null);
+    }
+  };
   const win = (name: string) => windows.find((x) => x.window === name);
 
   return (
@@ -148,14 +167,56 @@ export default function SitePage({ id }: { id: string }) {
         <h1>{w.name}</h1>
         <StatusChip state={state} />
         <div class="actions grow">
+          {kind === 'push' && rotating === 'ask' && (
+            <>
+              <span>The current token stops working at once.</span>
+              <button type="button" class="danger" onClick={() => void rotate()}>
+                Rotate now
+              </button>
+              <button type="button" onClick={() => setRotating(null)}>
+                Keep it
+              </button>
+            </>
+          )}
+          {kind === 'push' && rotating !== 'ask' && (
+            <button type="button" disabled={rotating === 'busy'} onClick={() => setRotating('ask')}>
+              Rotate token
+            </button>
+          )}
           <button type="button" onClick={() => setEditing(true)}>
             Edit
           </button>
         </div>
       </div>
+      {rotateError && (
+        <p class="error" role="alert">
+          {rotateError}
+        </p>
+      )}
+      {token && <PushTokenShown name={w.name} token={token} onDone={() => setToken(null)} />}
       <p class="muted site-meta">
-        <span class="url">{w.url}</span> · every {interval(w.intervalMs)} · timeout{' '}
-        {ms(w.timeoutMs)}
+        <span class="kind-tag">{KIND_LABEL[kind]}</span>{' '}
+        {kind === 'push' && w.check?.kind === 'push' ? (
+          <>
+            · a beat expected every {interval(w.check.periodS * 1000)}, grace{' '}
+            {w.check.graceS === 0 ? 'none' : interval(w.check.graceS * 1000)} ·{' '}
+            <span data-testid="last-beat">
+              last beat{' '}
+              {w.status?.lastBeatAt ? (
+                <time dateTime={w.status.lastBeatAt} title={time(w.status.lastBeatAt)}>
+                  {ago(w.status.lastBeatAt)}
+                </time>
+              ) : (
+                'never'
+              )}
+            </span>
+          </>
+        ) : (
+          <>
+            <span class="url">{w.url}</span> · every {interval(w.intervalMs)} · timeout{' '}
+            {ms(w.timeoutMs)}
+          </>
+        )}
         {status?.since && (
           <>
             {' '}
@@ -164,6 +225,17 @@ export default function SitePage({ id }: { id: string }) {
         )}
         {status?.lastCheckedAt && <> · last check {ago(status.lastCheckedAt)}</>}
       </p>
+      {cert && (
+        <p
+          class={`cert ${cert.warning || cert.daysLeft < 14 ? 'cert-warn' : 'cert-ok'}`}
+          data-testid="certificate"
+          role={cert.warning ? 'alert' : undefined}
+        >
+          <strong>Certificate:</strong> {cert.daysLeft} day{cert.daysLeft === 1 ? '' : 's'} left
+          (valid to {time(cert.validTo)}){cert.warning && <> — renew it soon</>}
+          <span class="muted"> · seen {ago(cert.checkedAt)}</span>
+        </p>
+      )}
       {editing && (
         <SiteForm
           site={w}
