@@ -1,11 +1,10 @@
 /**
  * Client writes around a leadership handover (SIGTERM's path), on three real
  * RaftHost instances over real HTTP and disks: a write that reaches the
- * leader while it hands over is held, then refused naming the successor (not
- * "unknown", not the old leader itself, so the client goes straight there);
- * a write that reaches the successor before it has won is held until it leads
- * and then committed; and a node with no leader in sight holds a write no
- * longer than its bound.
+ * leader while it hands over is held, then refused naming the new leader
+ * once that one leads (not "unknown", not the old leader itself, so the
+ * client goes straight there and is served); and a node with no leader in
+ * sight holds a write no longer than its bound.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +34,7 @@ describe('client writes around a leadership handover', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('holds writes during the handover, names the successor, and commits on it', async () => {
+  it('holds writes during the handover, then names the new leader, which takes them', async () => {
     const { value: old } = await waitFor('a leader', 15_000, async () => leaderOf());
     // A committed write first: every follower has heard from this leader.
     await old.host.proposeWhenSettled('kv', { op: 'put', key: 'before', value: '1' });
@@ -57,10 +56,10 @@ describe('client writes around a leadership handover', () => {
     expect((refusal as DomainError).code).toBe('NOT_LEADER');
     expect((refusal as DomainError).message).toBe(`not the leader; leader: ${successor}`);
 
-    // The successor may still be counting votes: a write to it waits until it leads.
+    // The handover ended once the successor led: it takes the write the refusal sent to it.
     const next = nodes.find((n) => n.spec.address === successor)!;
-    await next.host.proposeWhenSettled('kv', { op: 'put', key: 'after', value: '2' }, 10_000);
     expect(next.host.isLeader()).toBe(true);
+    await next.host.proposeWhenSettled('kv', { op: 'put', key: 'after', value: '2' }, 10_000);
     expect(next.host.kv.get('after')).toBe('2');
     expect(next.host.kv.get('during')).toBeNull();
   });

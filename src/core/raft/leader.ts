@@ -26,6 +26,8 @@ export interface LeaderHost {
   readonly log: RaftLog;
   send(m: RaftMessage): void;
   emitReadState(rs: ReadState): void;
+  /** the transfer target is caught up: tell it to campaign (and step down) */
+  handOver(to: NodeId): void;
 }
 
 interface WaitingRead {
@@ -357,7 +359,7 @@ export class Leader {
   }
 
   private sendTimeoutNow(to: NodeId): void {
-    this.host.send({ type: 'TimeoutNow', from: this.host.id, to, term: this.term });
+    this.host.handOver(to);
   }
 
   status(): Record<NodeId, FollowerStatus> {

@@ -95,15 +95,22 @@ export class RaftNode {
     }
   }
 
-  /** Starts an election now (e.g. a cluster of one at boot); a no-op on a leader. */
-  campaign(kind: CampaignKind = this.cfg.preVote ? 'pre-election' : 'election'): void {
+  /**
+   * Starts an election now (e.g. a cluster of one at boot); a no-op on a leader.
+   * `grantedBy`: a transfer's old leader that already voted for us in the new term.
+   */
+  campaign(
+    kind: CampaignKind = this.cfg.preVote ? 'pre-election' : 'election',
+    grantedBy: NodeId | null = null,
+  ): void {
     if (this.role === 'leader') return;
     this.resetElectionTimer();
     if (kind === 'pre-election') this.becomePreCandidate();
     else this.becomeCandidate();
     const voteTerm = kind === 'pre-election' ? this.term + 1 : this.term;
     this.tally!.record(this.id, true);
-    if (this.tallyVotes()) return; // a cluster of one wins alone
+    if (kind === 'transfer' && grantedBy !== null) this.tally!.record(grantedBy, true);
+    if (this.tallyVotes()) return; // a cluster of one wins alone (or with a transfer's vote)
     const lastLogIndex = this.log.lastIndex();
     const lastLogTerm = this.log.lastTerm();
     for (const to of this.cfg.voters) {
@@ -438,10 +445,28 @@ export class RaftNode {
         log: this.log,
         send: (m) => this.send(m),
         emitReadState: (rs) => this.readStates.push(rs),
+        handOver: (to) => this.handOver(to),
       },
       this.term,
     );
     this.leader.start();
+  }
+
+  /**
+   * The transfer target holds every entry of this leader's log, so this node
+   * can give it its vote for the next term right away: it steps down into
+   * that term having voted for the target, and TimeoutNow (sent, like any
+   * vote, only once that vote is durable) carries the vote along. In a
+   * cluster of three the target then wins with its own vote, without a
+   * RequestVote round trip. If TimeoutNow is lost, the next election (one
+   * timeout later) picks a leader as usual.
+   */
+  private handOver(to: NodeId): void {
+    const term = this.term;
+    this.becomeFollower(term + 1, null);
+    this.vote = to;
+    this.resetElectionTimer();
+    this.send({ type: 'TimeoutNow', from: this.id, to, term, vote: true });
   }
 
   private resetElectionTimer(): void {
@@ -559,7 +584,7 @@ export class RaftNode {
       case 'TimeoutNow':
         // The leader of this term hands over: campaign at once, skipping
         // pre-vote and the voters' lease (only that leader sends TimeoutNow).
-        this.campaign('transfer');
+        this.campaign('transfer', m.vote ? m.from : null);
         return;
       case 'ReadIndexResponse':
         this.readStates.push({ context: m.context, index: m.index });

@@ -111,9 +111,14 @@ export interface InstallSnapshotResponse extends Envelope {
   readonly offset: number;
 }
 
-/** Leadership transfer (§3.10): "start an election now, skipping pre-vote". */
+/**
+ * Leadership transfer (§3.10): "start an election now, skipping pre-vote".
+ * `vote`: the sender stepped down and has already (durably) voted for the
+ * receiver in the next term, so that vote need not be asked for.
+ */
 export interface TimeoutNowRequest extends Envelope {
   readonly type: 'TimeoutNow';
+  readonly vote: boolean;
 }
 
 /** A follower asking the leader to confirm a read index for one of its clients. */

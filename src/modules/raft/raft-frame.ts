@@ -245,6 +245,7 @@ export function encodeFrame(messages: readonly RaftMessage[]): Buffer {
         w.int(m.offset);
         break;
       case 'TimeoutNow':
+        w.bool(m.vote);
         break;
       case 'ReadIndex':
         w.str(m.context);
@@ -324,7 +325,7 @@ function decodeMessage(r: Reader): RaftMessage {
     case 'InstallSnapshotResponse':
       return { type, ...env, snapshotIndex: r.int(), offset: r.int() };
     case 'TimeoutNow':
-      return { type, ...env };
+      return { type, ...env, vote: r.bool() };
     case 'ReadIndex':
       return { type, ...env, context: nonEmpty(r) };
     case 'ReadIndexResponse':

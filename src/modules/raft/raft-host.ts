@@ -82,8 +82,6 @@ export class RaftHost
   private diskFull = false;
   private readonly requests = new Map<string, number>();
   private readonly held = new Set<() => void>();
-  /** the node this one handed leadership to, named in refusals until a leader is known */
-  private successor: string | null = null;
   /** a leadership transfer in progress (SIGTERM): settled by the role change */
   private handover: {
     target: string;
@@ -251,10 +249,11 @@ export class RaftHost
 
   /**
    * Before a graceful stop (SIGTERM): hands leadership to the most caught-up
-   * live follower, which the core sends TimeoutNow only once its log matches
-   * ours, so a rolling restart costs about one round trip of writes instead of
-   * an election timeout. Resolves with the new leader, or null (not leading,
-   * alone, or no successor within `timeoutMs`; then the others elect one).
+   * live follower, which the core sends TimeoutNow (with this node's vote for
+   * the next term) only once its log matches ours, so a rolling restart costs
+   * a few round trips of writes instead of an election timeout. Resolves once
+   * another node leads, with its id, or null (not leading, alone, or no new
+   * leader within `timeoutMs`; then the others elect one).
    */
   async handOverLeadership(timeoutMs: number): Promise<string | null> {
     const node = this.node;
@@ -277,18 +276,17 @@ export class RaftHost
     });
     const ms = (performance.now() - t0).toFixed(1);
     // warn: an operator reading a shutdown wants to see where leadership went
-    if (handedTo) this.log.warn(`leadership handed to ${target} in ${ms} ms`);
+    if (handedTo) this.log.warn(`leadership handed to ${handedTo} in ${ms} ms`);
     else this.log.warn(`leadership transfer to ${target} did not finish in ${timeoutMs} ms`);
     return handedTo;
   }
 
-  /** The handover ends when this node stops leading (onRole) or its time is up. */
+  /** The handover ends when another node is known to lead (onRole) or its time is up. */
   private endHandover(to: string | null): void {
     const h = this.handover;
     if (!h) return;
     this.handover = null;
     clearTimeout(h.timer);
-    if (to !== null && this.knownLeader === null) this.successor = to;
     h.resolve(to);
     this.wakeHeld();
   }
@@ -368,7 +366,7 @@ export class RaftHost
   private proposeEncoded<T>(data: string): Promise<T> {
     const node = this.running();
     const r = node.propose(data);
-    if (!r.ok) throw notLeader(r.leader ?? this.successor);
+    if (!r.ok) throw notLeader(r.leader);
     return this.track<T>(r.index, r.term);
   }
 
@@ -377,7 +375,8 @@ export class RaftHost
    * leader to name (it is handing leadership over, or an election is running)
    * the write waits up to `waitMs` for leadership to settle instead of sending
    * the client around the cluster: then it is proposed here if this node leads,
-   * else refused naming the leader (or the successor this node handed over to).
+   * else refused naming the leader. A handover ends once the successor leads, so
+   * the writes held on the old leader are sent straight to it.
    * At most MAX_HELD writes wait; more are refused at once.
    */
   async proposeWhenSettled<T>(
@@ -390,10 +389,9 @@ export class RaftHost
     for (;;) {
       const r = this.running().propose(data);
       if (r.ok) return this.track<T>(r.index, r.term);
-      const named = r.reason === 'not-leader' ? (r.leader ?? this.successor) : null;
+      const named = r.reason === 'not-leader' ? r.leader : null;
       const left = deadline - performance.now();
-      if (named !== null || left <= 0 || this.held.size >= MAX_HELD)
-        throw notLeader(named ?? this.successor);
+      if (named !== null || left <= 0 || this.held.size >= MAX_HELD) throw notLeader(named);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.held.delete(wake);
@@ -532,8 +530,9 @@ export class RaftHost
       this.log.log(`${this.role} → ${role} in term ${term} (leader ${leader ?? 'none'})`);
     this.role = role;
     this.knownLeader = leader;
-    if (leader !== null) this.successor = null;
-    if (role !== 'leader') this.endHandover(this.handover?.target ?? null);
+    // The old leader steps down as it sends TimeoutNow (with its vote); the handover is
+    // over once it hears from the new leader, which it then serves as a follower.
+    if (role !== 'leader' && leader !== null) this.endHandover(leader);
     if (!changed) return;
     this.wakeHeld();
     for (const l of this.roleListeners) {

@@ -92,7 +92,7 @@ export const wireMessageSchema = z.discriminatedUnion('type', [
     snapshotIndex: nat,
     offset: nat,
   }),
-  z.strictObject({ type: z.literal('TimeoutNow'), ...envelope }),
+  z.strictObject({ type: z.literal('TimeoutNow'), ...envelope, vote: z.boolean() }),
   z.strictObject({
     type: z.literal('ReadIndex'),
     ...envelope,

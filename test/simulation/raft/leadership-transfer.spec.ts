@@ -20,10 +20,14 @@ describe('Raft leadership transfer', () => {
     const target = peer(sim, leader, 1);
 
     sim.transferLeadership(leader, target);
+    // Caught up already: the leader steps down into the next term at once, its vote
+    // for the target going along with TimeoutNow.
     expect(sim.propose(leader, sim.commandFor('during'))).toMatchObject({
       ok: false,
-      reason: 'transferring',
+      reason: 'not-leader',
     });
+    expect(sim.node(leader).raft!.currentRole).toBe('follower');
+    expect(sim.node(leader).raft!.currentTerm).toBe(term + 1);
     const done = sim.runUntil(() => sim.node(target).raft!.currentRole === 'leader', 200);
     expect(done).toBe(true);
     expect(sim.checkOneLeader()).toBe(target);
@@ -41,6 +45,11 @@ describe('Raft leadership transfer', () => {
     sim.connect(target);
 
     sim.transferLeadership(leader, target);
+    // Still leading (refusing proposals) until the target has caught up.
+    expect(sim.propose(leader, sim.commandFor('during'))).toMatchObject({
+      ok: false,
+      reason: 'transferring',
+    });
     const done = sim.runUntil(() => sim.node(target).raft!.currentRole === 'leader', 1_000);
     expect(done).toBe(true);
     const last = sim.one('b', 3);

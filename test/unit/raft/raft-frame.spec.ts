@@ -38,7 +38,7 @@ const all: RaftMessage[] = [
     done: true,
   },
   { type: 'InstallSnapshotResponse', ...env, snapshotIndex: 100, offset: 2 },
-  { type: 'TimeoutNow', ...env },
+  { type: 'TimeoutNow', ...env, vote: true },
   { type: 'ReadIndex', ...env, context: 'r1' },
   { type: 'ReadIndexResponse', ...env, context: 'r1', index: 40 },
 ];
@@ -100,7 +100,7 @@ describe('raft binary frame', () => {
   });
 
   it('refuses to encode an integer beyond 48 bits instead of corrupting it', () => {
-    expect(() => encodeFrame([{ type: 'TimeoutNow', ...env, term: 2 ** 49 }])).toThrow(
+    expect(() => encodeFrame([{ type: 'TimeoutNow', ...env, term: 2 ** 49, vote: false }])).toThrow(
       /out of range/,
     );
   });
