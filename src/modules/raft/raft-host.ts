@@ -105,7 +105,11 @@ export class RaftHost
     this.voters = [this.self, ...config.node.peers.map((p) => p.address)].sort();
     this.state.register('kv', this.kv);
     this.compaction = new FlooredCompaction(config.raft.snapshotEvery);
-    const messageMs = Math.max(200, Math.min(2_000, config.raft.electionTimeoutMs));
+    // A reply that comes late still tells the leader its follower is alive (check-quorum)
+    // and still acks entries; cutting requests at the election timeout turned a busy event
+    // loop (thousands of sites, a loaded machine) into lost acks, step-downs and elections.
+    // Failure detection is the election timer's job, not the request timeout's.
+    const messageMs = Math.max(2_000, 4 * config.raft.electionTimeoutMs);
     this.transport = new RaftTransport(client, { messageMs, snapshotMs: 30_000 }, (peer, ms) =>
       this.receiveReply(peer, ms),
     );
