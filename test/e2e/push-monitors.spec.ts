@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ClusterCaller, ClusterNodeSpec, planCluster, startSpec } from '../support/cluster';
 import { createTestDatabase, TestDatabase } from '../support/db';
+import { latestSnapshot, snapshotPart } from '../support/raft-snapshot-file';
 import { NodeProcess } from '../support/node-process';
 import { sleep, waitFor } from '../support/wait';
 
@@ -345,28 +346,7 @@ describe('push monitors on 3 real processes', () => {
 
 /** site → last beat in the `beats` part of the newest snapshot under a node's data dir. */
 function beatsInSnapshot(dir: string): Map<string, number> {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/^snapshot-\d{20}-\d{20}\.snap$/.test(name)) files.push(p);
-    }
-  };
-  try {
-    walk(dir);
-  } catch {
-    return new Map();
-  }
-  if (files.length === 0) return new Map();
-  const buf = readFileSync(files.sort().at(-1)!);
-  const image = JSON.parse(buf.subarray(28, 28 + buf.readUInt32BE(20)).toString('utf8')) as Record<
-    string,
-    string
-  >;
-  if (!image.beats) return new Map();
-  const part = JSON.parse(Buffer.from(image.beats, 'base64').toString('utf8')) as {
-    last: [string, number][];
-  };
-  return new Map(part.last);
+  const snap = latestSnapshot(dir);
+  const part = snap && snapshotPart<{ last: [string, number][] }>(snap, 'beats');
+  return new Map(part?.last ?? []);
 }

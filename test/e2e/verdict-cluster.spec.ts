@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ClusterCaller, ClusterNodeSpec, planCluster, startSpec } from '../support/cluster';
 import { createTestDatabase, TestDatabase } from '../support/db';
+import { latestSnapshot, snapshotPart } from '../support/raft-snapshot-file';
 import { NodeProcess, runToExit } from '../support/node-process';
 import { waitFor as waitAny, sleep } from '../support/wait';
 
@@ -238,12 +239,11 @@ describe('verdicts on 3 real processes: rounds never go backwards, never one vot
       return found.every((x) => x && x.index > forgot.value.index) ? found : null;
     });
     for (const snap of snaps.value) {
-      const image = JSON.parse(snap!.data.toString('utf8')) as Record<string, string>;
-      const part = JSON.parse(Buffer.from(image.decisions, 'base64').toString('utf8')) as {
+      const part = snapshotPart<{
         sites: unknown[][];
         schedules: unknown[][];
         forgotten: string[];
-      };
+      }>(snap!, 'decisions')!;
       expect(part.sites.map((r) => r[0])).not.toContain(siteGone);
       expect(part.schedules.map((r) => r[0])).not.toContain(siteGone);
       expect(part.sites.map((r) => r[0])).toContain(siteA);
@@ -419,26 +419,3 @@ describe('MIN_VOTES that can never be reached', () => {
     ]);
   });
 });
-
-/** The newest snapshot file under a node's data dir, parsed ("RSN1" header, then data). */
-function latestSnapshot(dir: string): { index: number; data: Buffer } | null {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/^snapshot-\d{20}-\d{20}\.snap$/.test(name)) files.push(p);
-    }
-  };
-  try {
-    walk(dir);
-  } catch {
-    return null;
-  }
-  if (files.length === 0) return null;
-  files.sort();
-  const buf = readFileSync(files.at(-1)!);
-  const index = Number(buf.readBigUInt64BE(4));
-  const length = buf.readUInt32BE(20);
-  return { index, data: buf.subarray(28, 28 + length) };
-}
