@@ -42,6 +42,7 @@ const ROUTES = [
   '/api/simulate/gossip/join',
   '/api/simulate/gossip/check',
   '/api/cluster/snapshot',
+  '/api/cluster/push/beats',
   '/api/consensus/status/x',
 ];
 
