@@ -109,7 +109,7 @@ async function runSize(size: number): Promise<SizeResult> {
         [user.rows[0].id, `s${i}`, INTERVAL_MS],
       );
       const id = r.rows[0].id;
-      await pg.query('UPDATE websites SET url = $1 WHERE id = $2', [
+      await pg.query('UPDATE websites SET url = $1, updated_at = now() WHERE id = $2', [
         `http://127.0.0.1:${port}/${id}`,
         id,
       ]);

@@ -117,8 +117,12 @@ describe('consensus pipeline on 3 real processes', () => {
     );
     expect(created.status).toBe(201);
     siteId = (await json(created)).id as string;
-    // The API's minimum interval is 10 s; the test checks every 2 s (the site sources refresh).
-    await pg.query('UPDATE websites SET interval_ms = $1 WHERE id = $2', [INTERVAL_MS, siteId]);
+    // The API's minimum interval is 10 s; the test checks every 2 s (the site sources refresh;
+    // the leader's reconciler notices edits by updated_at, as every write through the API sets it).
+    await pg.query('UPDATE websites SET interval_ms = $1, updated_at = now() WHERE id = $2', [
+      INTERVAL_MS,
+      siteId,
+    ]);
     // The owner watches every node over Socket.IO (the user room gets the site's events).
     clients = await Promise.all(nodes.map((n) => connectIo(n.baseUrl, { token })));
   });
