@@ -25,6 +25,8 @@ interface Status {
   node: { role: string; commitIndex: number };
   schedule: { segment: { intervalMs: number } } | null;
   pipeline: { proposed: number; batches: number };
+  /** the replicated status machine's counters: decisions it applied, the same on every node */
+  machine: { decided: number };
   projector: { lastIndex: number | null };
 }
 
@@ -111,16 +113,21 @@ describe(`${SITES} sites at 20 s on 3 real processes`, () => {
     const t1 = new Date();
     const after = await leaderOf();
     // Quiesce (pause every site, let the rounds in flight finish), then everything
-    // committed must be projected: rows equal the decisions this leader committed.
+    // committed must be projected: rows equal the decisions the replicated machine applied
+    // (not one leader's proposals: leadership may move on a loaded machine).
     await pg.query('UPDATE websites SET paused = true, updated_at = now()');
+    let seen = '';
     const { value: final } = await waitFor('projection caught up', 120_000, async () => {
       const s = await leaderOf();
       const c = Number((await pg.query('SELECT count(*) c FROM decisions')).rows[0].c);
       await new Promise((r) => setTimeout(r, 3_000));
       const again = await leaderOf();
-      return again.pipeline.proposed === s.pipeline.proposed && c === s.pipeline.proposed
-        ? again
-        : null;
+      seen = `rows ${c}, decided ${s.machine.decided} then ${again.machine.decided}, leader proposed ${again.pipeline.proposed}`;
+      return again.machine.decided === s.machine.decided && c === s.machine.decided ? again : null;
+    }).catch((e: Error) => {
+      console.log(`last seen: ${seen}`);
+      for (const n of nodes) console.log(n.output().slice(-3_000));
+      throw e;
     });
     const decided = after.pipeline.proposed - before.pipeline.proposed;
     const entries = after.pipeline.batches - before.pipeline.batches;
@@ -132,7 +139,7 @@ describe(`${SITES} sites at 20 s on 3 real processes`, () => {
     const counts = perSite.rows.map((r) => Number(r.n));
     const gaps = perSite.rows.filter((r) => Number(r.hi) - Number(r.lo) + 1 !== Number(r.n));
     const rows = Number((await pg.query('SELECT count(*) c FROM decisions')).rows[0].c);
-    const committed = final.pipeline.proposed;
+    const committed = final.machine.decided;
     const verdicts = await pg.query<{ verdict: string; c: string }>(
       'SELECT verdict, count(*) c FROM decisions WHERE decided_at >= $1 AND decided_at < $2 GROUP BY verdict',
       [t0, t1],
@@ -149,7 +156,8 @@ describe(`${SITES} sites at 20 s on 3 real processes`, () => {
         sitesWithRoundGaps: gaps.length,
         verdicts: Object.fromEntries(verdicts.rows.map((r) => [r.verdict, Number(r.c)])),
         rowsInDecisions: rows,
-        committedByThisLeader: committed,
+        committedDecisions: committed,
+        proposedByThisLeader: final.pipeline.proposed,
       })}`,
     );
     expect(perSite.rows).toHaveLength(SITES);
