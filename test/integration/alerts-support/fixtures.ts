@@ -18,13 +18,19 @@ export interface Owner {
 }
 
 /** Signs up a user, logs in and registers one site (API path). */
-export async function ownerWithSite(t: TestApp, email: string, siteName: string): Promise<Owner> {
+export async function ownerWithSite(
+  t: TestApp,
+  email: string,
+  siteName: string,
+  opts: { paused?: boolean } = {},
+): Promise<Owner> {
   const token = await signupAndLogin(t, email);
   const siteUrl = `http://127.0.0.1:9/${encodeURIComponent(siteName)}`;
   const res = await t.http
     .post('/api/websites')
     .set('authorization', `Bearer ${token}`)
-    .send({ name: siteName, url: siteUrl, intervalMs: 60_000 })
+    // paused: the app's own checks of this (unreachable) URL would raise real DOWN alerts
+    .send({ name: siteName, url: siteUrl, intervalMs: 60_000, paused: opts.paused ?? false })
     .expect(201);
   const me = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
     sub: string;
