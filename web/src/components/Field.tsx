@@ -71,6 +71,7 @@ export function Input({
 /** A labelled select of [value, text] options. */
 export function Select({
   id,
+  name,
   label,
   error,
   hint,
@@ -79,6 +80,7 @@ export function Select({
   options,
 }: {
   id: string;
+  name?: string;
   label: string;
   error?: string;
   hint?: string;
@@ -90,6 +92,7 @@ export function Select({
     <Field id={id} label={label} error={error} hint={hint}>
       <select
         id={id}
+        name={name}
         value={value}
         onChange={(e) => onValue(e.currentTarget.value)}
         aria-invalid={error ? 'true' : undefined}

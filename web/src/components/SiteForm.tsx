@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
 import type { CheckKind, CheckSpec, DnsRecordType, HttpMethod, Website } from '../lib/types';
-import { describedBy, Field } from './Field';
+import { Input, Select } from './Field';
 
 export const KIND_LABEL: Record<CheckKind, string> = {
   http: 'HTTP(S)',
@@ -249,43 +249,31 @@ export function SiteForm({
   };
 
   const prefix = editing ? `edit-${site.id.slice(0, 8)}` : 'new-site';
-  const input = (k: keyof Draft, label: string, props: Record<string, unknown>, hint?: string) => {
-    const id = `${prefix}-${k}`;
-    return (
-      <Field id={id} label={label} error={errors[k]} hint={hint}>
-        <input
-          id={id}
-          name={k}
-          value={d[k] as string}
-          onInput={set(k)}
-          aria-invalid={errors[k] ? 'true' : undefined}
-          aria-describedby={describedBy(id, errors[k], hint)}
-          {...props}
-        />
-      </Field>
-    );
-  };
-  const select = (k: keyof Draft, label: string, options: [string, string][], hint?: string) => {
-    const id = `${prefix}-${k}`;
-    return (
-      <Field id={id} label={label} error={errors[k]} hint={hint}>
-        <select
-          id={id}
-          name={k}
-          value={d[k] as string}
-          onChange={set(k)}
-          aria-invalid={errors[k] ? 'true' : undefined}
-          aria-describedby={describedBy(id, errors[k], hint)}
-        >
-          {options.map(([v, text]) => (
-            <option key={v} value={v}>
-              {text}
-            </option>
-          ))}
-        </select>
-      </Field>
-    );
-  };
+  const value = (k: keyof Draft) => (v: string) => setD({ ...d, [k]: v });
+  const input = (k: keyof Draft, label: string, props: Record<string, unknown>, hint?: string) => (
+    <Input
+      id={`${prefix}-${k}`}
+      name={k}
+      label={label}
+      error={errors[k]}
+      hint={hint}
+      value={d[k] as string}
+      onValue={value(k)}
+      {...props}
+    />
+  );
+  const select = (k: keyof Draft, label: string, options: [string, string][], hint?: string) => (
+    <Select
+      id={`${prefix}-${k}`}
+      name={k}
+      label={label}
+      error={errors[k]}
+      hint={hint}
+      value={d[k] as string}
+      onValue={value(k)}
+      options={options}
+    />
+  );
   const checkbox = (k: keyof Draft, label: string) => {
     const id = `${prefix}-${k}`;
     return (
