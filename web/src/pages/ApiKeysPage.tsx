@@ -1,6 +1,7 @@
 // API keys for scripts and CI: create one (name, read or write scope, expiry), see it once,
 // list them with their last use, revoke. Managing keys needs a login session (the API says so).
 import { useEffect, useState } from 'preact/hooks';
+import { ConfirmAction } from '../components/ConfirmAction';
 import { Input, issuesOf, Select } from '../components/Field';
 import { OneTimeSecret } from '../components/OneTimeSecret';
 import { api, ApiError } from '../lib/api';
@@ -180,24 +181,14 @@ export default function ApiKeysPage() {
                   <td>{k.expired ? <strong>expired</strong> : time(k.expiresAt)}</td>
                   <td>{k.lastUsedAt ? ago(k.lastUsedAt) : 'never'}</td>
                   <td class="row-actions">
-                    {confirming === k.id ? (
-                      <>
-                        <button type="button" class="danger" onClick={() => void revoke(k)}>
-                          Revoke {k.name}
-                        </button>
-                        <button type="button" onClick={() => setConfirming(null)}>
-                          Keep
-                        </button>
-                      </>
-                    ) : (
-                      <button
-                        type="button"
-                        onClick={() => setConfirming(k.id)}
-                        aria-label={`Revoke ${k.name}`}
-                      >
-                        Revoke
-                      </button>
-                    )}
+                    <ConfirmAction
+                      asking={confirming === k.id}
+                      verb="Revoke"
+                      name={k.name}
+                      onAsk={() => setConfirming(k.id)}
+                      onKeep={() => setConfirming(null)}
+                      onConfirm={() => void revoke(k)}
+                    />
                   </td>
                 </tr>
               ))}

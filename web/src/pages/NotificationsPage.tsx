@@ -2,6 +2,7 @@
 // delivery log, and maintenance windows that hold a site's alerts. Channel secrets are
 // write-only: the form forgets them once saved and the list never shows them.
 import { useEffect, useState } from 'preact/hooks';
+import { ConfirmAction } from '../components/ConfirmAction';
 import { Input, issuesOf, Select } from '../components/Field';
 import { api, ApiError } from '../lib/api';
 import { time } from '../lib/format';
@@ -283,47 +284,32 @@ function Channels({ items, onChanged }: { items: Channel[]; onChanged: () => voi
                   )}
                 </td>
                 <td class="row-actions">
-                  {confirming === c.id ? (
-                    <>
-                      <button
-                        type="button"
-                        class="danger"
-                        disabled={busy === c.id}
-                        onClick={() => void act(c, 'delete')}
-                      >
-                        Delete {c.name}
-                      </button>
-                      <button type="button" onClick={() => setConfirming(null)}>
-                        Keep
-                      </button>
-                    </>
-                  ) : (
-                    <>
-                      <button
-                        type="button"
-                        disabled={busy === c.id}
-                        onClick={() => void act(c, 'test')}
-                        aria-label={`Send test to ${c.name}`}
-                      >
-                        Send test
-                      </button>
-                      <button
-                        type="button"
-                        disabled={busy === c.id}
-                        onClick={() => void act(c, 'toggle')}
-                        aria-label={`${c.enabled ? 'Disable' : 'Enable'} ${c.name}`}
-                      >
-                        {c.enabled ? 'Disable' : 'Enable'}
-                      </button>
-                      <button
-                        type="button"
-                        onClick={() => setConfirming(c.id)}
-                        aria-label={`Delete ${c.name}`}
-                      >
-                        Delete
-                      </button>
-                    </>
-                  )}
+                  <ConfirmAction
+                    asking={confirming === c.id}
+                    verb="Delete"
+                    name={c.name}
+                    disabled={busy === c.id}
+                    onAsk={() => setConfirming(c.id)}
+                    onKeep={() => setConfirming(null)}
+                    onConfirm={() => void act(c, 'delete')}
+                  >
+                    <button
+                      type="button"
+                      disabled={busy === c.id}
+                      onClick={() => void act(c, 'test')}
+                      aria-label={`Send test to ${c.name}`}
+                    >
+                      Send test
+                    </button>
+                    <button
+                      type="button"
+                      disabled={busy === c.id}
+                      onClick={() => void act(c, 'toggle')}
+                      aria-label={`${c.enabled ? 'Disable' : 'Enable'} ${c.name}`}
+                    >
+                      {c.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                  </ConfirmAction>
                 </td>
               </tr>
             ))}
@@ -607,24 +593,14 @@ function Maintenance({ items, onChanged }: { items: MaintenanceWindow[]; onChang
                   )}
                 </td>
                 <td class="row-actions">
-                  {confirming === m.id ? (
-                    <>
-                      <button type="button" class="danger" onClick={() => void remove(m)}>
-                        Delete {m.title}
-                      </button>
-                      <button type="button" onClick={() => setConfirming(null)}>
-                        Keep
-                      </button>
-                    </>
-                  ) : (
-                    <button
-                      type="button"
-                      onClick={() => setConfirming(m.id)}
-                      aria-label={`Delete ${m.title}`}
-                    >
-                      Delete
-                    </button>
-                  )}
+                  <ConfirmAction
+                    asking={confirming === m.id}
+                    verb="Delete"
+                    name={m.title}
+                    onAsk={() => setConfirming(m.id)}
+                    onKeep={() => setConfirming(null)}
+                    onConfirm={() => void remove(m)}
+                  />
                 </td>
               </tr>
             ))}
