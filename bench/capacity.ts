@@ -29,6 +29,7 @@ import { createTestDatabase } from '../test/support/db';
 import { freePort, ROOT } from '../test/support/node-process';
 import { machineFacts, percentile, recordResults } from './support/results';
 import { topOfProfile } from './support/cpu-profile';
+import { NODE_FLAGS } from '../src/config/node-flags';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const CONFIGS = env('BENCH_CONFIGS', '3x5000,3x10000,1x5000')
@@ -103,11 +104,15 @@ interface BenchNode {
 /** dist/main.js as its own process; with a profile dir, under --cpu-prof (written at exit). */
 function startNode(spec: ClusterNodeSpec, profileDir?: string, logFile?: string): BenchNode {
   const args = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const proc = spawn(process.execPath, [...args, join(APP_ROOT, 'dist', 'main.js')], {
-    cwd: APP_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...spec.env },
-    stdio: ['ignore', logFile ? 'pipe' : 'ignore', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...NODE_FLAGS, ...args, join(APP_ROOT, 'dist', 'main.js')],
+    {
+      cwd: APP_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...spec.env },
+      stdio: ['ignore', logFile ? 'pipe' : 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4_000)));
   if (logFile) {

@@ -9,6 +9,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { NODE_FLAGS } from '../src/config/node-flags';
 import { Client } from 'pg';
 
 const REGIONS = [
@@ -75,7 +76,10 @@ async function main(): Promise<void> {
       JWT_SECRET: jwt,
       ALLOW_PRIVATE_TARGETS: process.env.ALLOW_PRIVATE_TARGETS ?? 'true',
     };
-    const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, main], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     children.push(child);
     process.stdout.write(
       `node v${i + 1}  region ${env.LOCATION}  http://${addresses[i]}  (data ${dataDir}, pid ${child.pid})\n`,

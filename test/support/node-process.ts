@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../../src/config/node-flags';
 
 export const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -33,7 +34,7 @@ export interface NodeProcess {
 export async function startNode(env: Record<string, string>): Promise<NodeProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const proc = spawn(process.execPath, [MAIN], {
+  const proc = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

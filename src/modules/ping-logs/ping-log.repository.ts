@@ -68,8 +68,11 @@ WITH input AS (
     "latencyMs" int, "httpStatus" int, failure text, error varchar, phases jsonb,
     "checkedAt" timestamptz)
 ),
+-- One primary-key probe per row (LIMIT keeps the planner from turning this into a hash
+-- join, which scanned every site once per batch: 32 full scans/s at 5,000 sites).
 known AS (
-  SELECT i.* FROM input i WHERE EXISTS (SELECT 1 FROM websites w WHERE w.id = i."websiteId")
+  SELECT i.* FROM input i
+  CROSS JOIN LATERAL (SELECT 1 FROM websites w WHERE w.id = i."websiteId" LIMIT 1) AS site
 ),
 ins AS (
   INSERT INTO ping_logs (website_id, validator_id, region, round, up, latency_ms, http_status,

@@ -16,6 +16,14 @@ export const PING_LOG_WRITER_GROUP = 'ping-log-writer';
 
 /** rows per transaction: a Kafka fetch (1 MB per partition) holds ~2,500 health logs */
 export const MAX_BATCH = 5_000;
+/**
+ * A small batch waits this long for more rows before it is written (like a producer's
+ * linger): each statement costs PostgreSQL and this node far more than its rows do, and
+ * one log per check would otherwise be written in tens of tiny transactions per second.
+ */
+export const LINGER_MS = 200;
+/** a batch this large is written at once, without lingering (a Kafka fetch, a backlog) */
+const FLUSH_AT = 500;
 /** A log this far in the future comes from a broken clock; its rollup bucket would lie. */
 const MAX_FUTURE_MS = 5 * 60_000;
 /**
@@ -48,6 +56,8 @@ export class PingLogWriter implements OnModuleInit, OnModuleDestroy {
   private queue: Pending[] = [];
   private flushing?: Promise<void>;
   private kicked = false;
+  private linger?: NodeJS.Timeout;
+  private stopping = false;
   private readonly lastWarnAt = new Map<string, number>();
   private readonly counters: PingLogWriterStats = {
     received: 0,
@@ -73,8 +83,16 @@ export class PingLogWriter implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     await this.subscription?.stop();
-    await this.flushing;
+    if (this.linger) {
+      // what lingers is written now, not dropped with the timer
+      clearTimeout(this.linger);
+      this.linger = undefined;
+      this.kicked = false;
+      this.kick();
+    }
+    while (this.flushing) await this.flushing;
   }
 
   stats(): PingLogWriterStats {
@@ -133,20 +151,32 @@ export class PingLogWriter implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Starts a write on the next turn unless one is running; that one re-kicks when done. */
+  /**
+   * Starts a write unless one is running (that one re-kicks when done): on the next turn
+   * once FLUSH_AT rows wait, else LINGER_MS after the first of them arrived.
+   */
   private kick(): void {
-    if (this.flushing || this.kicked) return;
-    this.kicked = true;
-    // setImmediate lets events delivered in the same turn (other partitions) join the batch.
-    setImmediate(() => {
+    if (this.flushing) return;
+    if (this.queue.length >= FLUSH_AT && this.linger) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
       this.kicked = false;
+    }
+    if (this.kicked) return;
+    this.kicked = true;
+    const start = () => {
+      this.kicked = false;
+      this.linger = undefined;
       if (this.flushing || this.queue.length === 0) return;
       const batch = this.queue.splice(0, MAX_BATCH);
       this.flushing = this.flush(batch).finally(() => {
         this.flushing = undefined;
         if (this.queue.length > 0) this.kick();
       });
-    });
+    };
+    // setImmediate lets events delivered in the same turn (other partitions) join the batch.
+    if (this.queue.length >= FLUSH_AT || this.stopping) setImmediate(start);
+    else this.linger = setTimeout(start, LINGER_MS);
   }
 
   private async flush(batch: Pending[]): Promise<void> {

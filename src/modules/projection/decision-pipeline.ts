@@ -114,6 +114,7 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     this.unsubscribe?.();
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.mark.close();
   }
 
   /** This node's replicated view of a site. */
@@ -186,7 +187,9 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
         : { kind: 'ignored', reason: 'malformed', detail: 'undecodable command' };
     this.ring.push({ index: entry.index, term: entry.term, result: r });
     this.stats.applied++;
-    if (replay || !this.realtime || !this.mark.claim(entry.index)) return;
+    // Nobody connected to this node: no owner lookups, no events, no mark to move (what is
+    // never broadcast can never be broadcast twice).
+    if (replay || !this.realtime?.hasListeners() || !this.mark.claim(entry.index)) return;
     const decided = (r.kind === 'batch' ? r.results : r.kind === 'decision' ? [r] : []).filter(
       (x): x is Extract<DecisionApplyResult, { kind: 'decision' }> => x.kind === 'decision',
     );

@@ -58,7 +58,8 @@ export class PrismaProjectionStore implements ProjectionStore {
     const live = new Set(
       (
         await tx.$queryRaw<{ id: string }[]>`
-          SELECT id::text AS id FROM websites WHERE id = ANY(${ids}::uuid[])`
+          SELECT w.id::text AS id FROM unnest(${ids}::uuid[]) AS u(id)
+           CROSS JOIN LATERAL (SELECT id FROM websites WHERE id = u.id LIMIT 1) AS w`
       ).map((w) => w.id),
     );
     const rows = decided.filter((x) => live.has(x.decision.siteId));
@@ -92,7 +93,8 @@ SELECT r."logIndex", r."batchPos", r.term, r."websiteId", r.round, r.verdict::"V
   FROM jsonb_to_recordset($1::jsonb) AS r(
        "logIndex" bigint, "batchPos" int, term bigint, "websiteId" uuid, round bigint,
        verdict text, "regionVerdicts" jsonb, tally jsonb, voters text[], "decidedAt" timestamptz)
- WHERE EXISTS (SELECT 1 FROM websites w WHERE w.id = r."websiteId")
+       -- a primary-key probe per row, never a scan of every site (see ping-log.repository.ts)
+       CROSS JOIN LATERAL (SELECT 1 FROM websites w WHERE w.id = r."websiteId" LIMIT 1) AS site
  ORDER BY r."logIndex", r."batchPos"
 ON CONFLICT DO NOTHING`;
 

@@ -152,7 +152,14 @@ export class RealtimeGateway
     data: RealtimeEventMap[K],
   ): void {
     if (!this.server) return; // not initialised (the app is still booting)
-    const target = rooms === null ? this.server : this.server.to(rooms);
+    let target: { emit: unknown } = this.server;
+    if (rooms !== null) {
+      // Rooms without a member here are left out before socket.io encodes the packet.
+      const joined = this.server.sockets.adapter.rooms;
+      const live = rooms.filter((r) => joined.has(r));
+      if (live.length === 0) return;
+      target = this.server.to(live);
+    }
     // socket.io's emit is typed per event; this generic K is one of them.
     (target.emit as (e: string, d: unknown) => boolean)(event, data);
   }

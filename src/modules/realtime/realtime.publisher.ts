@@ -53,6 +53,11 @@ export class RealtimePublisher implements OnApplicationBootstrap {
     this.plain.send(null, toPlainWsFrame(event, data));
   }
 
+  /** Whether anyone is connected here at all (else events need not even be built). */
+  hasListeners(): boolean {
+    return this.gateway.connectionCount() > 0 || this.plain.connectionCount() > 0;
+  }
+
   /** Open connections on this node, per transport. */
   connections(): { socketIo: number; plain: number } {
     return { socketIo: this.gateway.connectionCount(), plain: this.plain.connectionCount() };

@@ -13,10 +13,17 @@ import { RaftHost } from '@/modules/raft/raft-host';
 import { SiteChanges } from './site-changes';
 import { WebsiteRecord, WebsiteRepository } from './website.repository';
 
+/** the site rows are read whole at least this often, whatever the fingerprint says */
+const FULL_READ_MS = 60_000;
+
 @Injectable()
 export class WebsiteSiteSource extends SiteSource implements OnModuleInit {
   /** the scheduler's listeners, also called when a schedule entry commits */
   private readonly committed = new Set<() => void>();
+  /** the last rows read and the table's change fingerprint taken just before them */
+  private cache?: { print: string; records: WebsiteRecord[]; at: number };
+  /** a local edit was announced: the next read is a full one */
+  private stale = true;
   constructor(
     private readonly sites: WebsiteRepository,
     private readonly changes: SiteChanges,
@@ -42,7 +49,7 @@ export class WebsiteSiteSource extends SiteSource implements OnModuleInit {
   override async listActive(): Promise<SiteSpec[]> {
     const specs: SiteSpec[] = [];
     const timings = new Map<string, SiteTiming>();
-    for (const w of await this.sites.listActive()) {
+    for (const w of await this.activeRecords()) {
       if (this.machine.isForgotten(w.id) || w.check === null) continue;
       const spec = toSiteSpec(w, this.machine.schedule(w.id));
       timings.set(w.id, { intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs });
@@ -52,9 +59,31 @@ export class WebsiteSiteSource extends SiteSource implements OnModuleInit {
     return specs;
   }
 
+  /**
+   * The active sites' rows. The scheduler asks every few seconds on every node; the rows
+   * are read again only when the table's fingerprint (count and latest edit) moved, a
+   * local edit was announced, or FULL_READ_MS passed; otherwise one cheap statement
+   * replaces reading and mapping every row (at 5,000 sites that was more rows read per
+   * second than sites checked). Edits made on other nodes move the fingerprint.
+   */
+  private async activeRecords(): Promise<WebsiteRecord[]> {
+    const now = Date.now();
+    const print = await this.sites.changeFingerprint();
+    const c = this.cache;
+    if (!this.stale && c && c.print === print && now - c.at < FULL_READ_MS) return c.records;
+    this.stale = false;
+    // Fingerprint first: an edit landing between the two reads moves it again next time.
+    const records = await this.sites.listActive();
+    this.cache = { print, records, at: now };
+    return records;
+  }
+
   override onChange(listener: () => void): () => void {
     this.committed.add(listener);
-    const unsubscribe = this.changes.subscribe(listener);
+    const unsubscribe = this.changes.subscribe(() => {
+      this.stale = true;
+      listener();
+    });
     return () => {
       this.committed.delete(listener);
       unsubscribe();

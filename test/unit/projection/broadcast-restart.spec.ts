@@ -53,6 +53,7 @@ function boot(dataDir: string) {
   const projector = { start: () => undefined, kick: () => undefined } as never;
   const moduleRef = { get: () => null } as never;
   const realtime = {
+    hasListeners: () => true,
     to: (_target: unknown, event: string, data: { logIndex?: number }) => {
       if (event === 'consensus') emitted.push(data.logIndex!);
     },
