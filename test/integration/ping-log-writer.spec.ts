@@ -9,7 +9,7 @@ import { InProcessEventBus } from '@/infra/events/in-process-event-bus';
 import type { HealthLogV1 } from '@/modules/ping/health-log.sink';
 import { PingLogRetention } from '@/modules/ping-logs/ping-log-retention';
 import { PingLogRepository } from '@/modules/ping-logs/ping-log.repository';
-import { PingLogWriter } from '@/modules/ping-logs/ping-log.writer';
+import { LINGER_MS, PingLogWriter } from '@/modules/ping-logs/ping-log.writer';
 import { createTestDatabase, TestDatabase } from '../support/db';
 
 jest.setTimeout(60_000);
@@ -145,6 +145,26 @@ describe('ping-log writer', () => {
     expect(star.checks).toBe(1);
     expect(star.latencyHist.reduce((a, b) => a + b)).toBe(1);
     expect(writer.stats()).toMatchObject({ inserted: 1, duplicates: 3 });
+  });
+
+  it('writes logs that trickle in within the linger as one batch, a full batch at once', async () => {
+    const id = await site();
+    const started = Date.now();
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 5; i++) {
+      writes.push(writer.write(log(id, { round: 100 + i })));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.all(writes);
+    expect(writer.stats().batches).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LINGER_MS);
+    expect(await prisma.pingLog.count({ where: { websiteId: id } })).toBe(5);
+
+    const big = Array.from({ length: 600 }, (_, i) => log(id, { round: 1_000 + i }));
+    const t0 = Date.now();
+    await Promise.all(big.map((b) => writer.write(b)));
+    expect(Date.now() - t0).toBeLessThan(LINGER_MS);
+    expect(writer.stats()).toMatchObject({ batches: 2, inserted: 605 });
   });
 
   it('drops malformed payloads, counting them, without throwing', async () => {

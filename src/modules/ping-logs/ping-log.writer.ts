@@ -21,7 +21,7 @@ export const MAX_BATCH = 5_000;
  * linger): each statement costs PostgreSQL and this node far more than its rows do, and
  * one log per check would otherwise be written in tens of tiny transactions per second.
  */
-export const LINGER_MS = 200;
+export const LINGER_MS = 500;
 /** a batch this large is written at once, without lingering (a Kafka fetch, a backlog) */
 const FLUSH_AT = 500;
 /** A log this far in the future comes from a broken clock; its rollup bucket would lie. */
