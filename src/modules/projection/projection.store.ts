@@ -30,11 +30,13 @@ export class PrismaProjectionStore implements ProjectionStore {
 
   async write(batch: ProjectionBatch): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`
-        INSERT INTO projection_cursors (name, last_index, updated_at)
-        VALUES (${CURSOR_NAME}, 0, now()) ON CONFLICT (name) DO NOTHING`;
+      // Creates the cursor row if missing and locks it, in one statement: DO UPDATE takes the
+      // row lock (a competing leader's batch waits here) and returns the latest committed index.
       const [cur] = await tx.$queryRaw<{ last_index: bigint }[]>`
-        SELECT last_index FROM projection_cursors WHERE name = ${CURSOR_NAME} FOR UPDATE`;
+        INSERT INTO projection_cursors (name, last_index, updated_at)
+        VALUES (${CURSOR_NAME}, 0, now())
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+        RETURNING last_index`;
       const stored = Number(cur.last_index);
       if (stored >= batch.through) return;
       const fresh = batch.decisions.filter((d) => d.index > stored && isUuid(d.decision.siteId));
@@ -54,18 +56,9 @@ export class PrismaProjectionStore implements ProjectionStore {
     // builds and validates every row in JS, which made it the leader's largest cost.
     // A decision of a site deleted meanwhile has no row to reference: left out here.
     await tx.$executeRawUnsafe(INSERT_DECISIONS_SQL, JSON.stringify(decided.map(decisionRow)));
-    const ids = [...new Set(decided.map((x) => x.decision.siteId))];
-    const live = new Set(
-      (
-        await tx.$queryRaw<{ id: string }[]>`
-          SELECT w.id::text AS id FROM unnest(${ids}::uuid[]) AS u(id)
-           CROSS JOIN LATERAL (SELECT id FROM websites WHERE id = u.id LIMIT 1) AS w`
-      ).map((w) => w.id),
-    );
-    const rows = decided.filter((x) => live.has(x.decision.siteId));
-    if (rows.length === 0) return;
-    // The latest status per site (a batch may hold several rounds of one site).
-    const latest = [...new Map(rows.map((x) => [x.decision.siteId, x])).values()];
+    // The latest status per site (a batch may hold several rounds of one site); the statement
+    // leaves out sites deleted meanwhile, as the decisions insert does.
+    const latest = [...new Map(decided.map((x) => [x.decision.siteId, x])).values()];
     const st = latest.map((x) => x.status);
     await tx.$executeRaw`
       INSERT INTO site_status (website_id, verdict, since, last_round, last_log_index, region_status, updated_at)
@@ -76,12 +69,25 @@ export class PrismaProjectionStore implements ProjectionStore {
                     ${latest.map((x) => BigInt(x.index))}::bigint[],
                     ${st.map((s) => JSON.stringify(s.regions))}::text[])
              AS u(id, verdict, since, last_round, log_index, regions)
+       CROSS JOIN LATERAL (SELECT 1 FROM websites w WHERE w.id = u.id LIMIT 1) AS site
       ON CONFLICT (website_id) DO UPDATE SET
         verdict = EXCLUDED.verdict, since = EXCLUDED.since, last_round = EXCLUDED.last_round,
         last_log_index = EXCLUDED.last_log_index, region_status = EXCLUDED.region_status,
         updated_at = now()
       WHERE site_status.last_log_index < EXCLUDED.last_log_index`;
-    for (const x of rows) for (const t of x.transitions) await incident(tx, t);
+    const changed = decided.filter((x) => x.transitions.length > 0);
+    if (changed.length === 0) return;
+    // Transitions are rare: only then is it worth asking which of their sites still exist.
+    const ids = [...new Set(changed.map((x) => x.decision.siteId))];
+    const live = new Set(
+      (
+        await tx.$queryRaw<{ id: string }[]>`
+          SELECT w.id::text AS id FROM unnest(${ids}::uuid[]) AS u(id)
+           CROSS JOIN LATERAL (SELECT id FROM websites WHERE id = u.id LIMIT 1) AS w`
+      ).map((w) => w.id),
+    );
+    for (const x of changed)
+      if (live.has(x.decision.siteId)) for (const t of x.transitions) await incident(tx, t);
   }
 }
 
