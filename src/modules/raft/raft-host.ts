@@ -14,6 +14,7 @@ import { ClusterClient } from '@/infra/cluster/cluster-client';
 import { ClusterStatus, ClusterStatusSnapshot } from './cluster-status';
 import { KvStateMachine } from './kv.state-machine';
 import { RaftDriver } from './raft-driver';
+import { WriteTrace } from './raft-trace';
 import { RaftTransport } from './raft-transport';
 import { encodeCommand, encodeJsonCommand, partImage, ReplicatedState } from './replicated-state';
 import { DiskRaftStorage } from './storage/disk-raft-storage';
@@ -60,6 +61,8 @@ export class RaftHost
   private readonly state = new ReplicatedState();
   private readonly log = new Logger('Raft');
   private readonly transport: RaftTransport;
+  /** debug timeline of each write (RAFT_TRACE_DIR); a no-op without it */
+  readonly trace: WriteTrace;
   private node: RaftNode | null = null;
   private storage: DiskRaftStorage | null = null;
   private driver: RaftDriver | null = null;
@@ -110,8 +113,12 @@ export class RaftHost
     // loop (thousands of sites, a loaded machine) into lost acks, step-downs and elections.
     // Failure detection is the election timer's job, not the request timeout's.
     const messageMs = Math.max(2_000, 4 * config.raft.electionTimeoutMs);
-    this.transport = new RaftTransport(client, { messageMs, snapshotMs: 30_000 }, (peer, ms) =>
-      this.receiveReply(peer, ms),
+    this.trace = new WriteTrace(config.raft.traceDir);
+    this.transport = new RaftTransport(
+      client,
+      { messageMs, snapshotMs: 30_000 },
+      (peer, ms) => this.receiveReply(peer, ms),
+      this.trace,
     );
   }
 
@@ -249,6 +256,7 @@ export class RaftHost
     for (const r of this.reads.values())
       r.reject(new DomainError('UNAVAILABLE', 'node shutting down'));
     await this.storage?.close();
+    this.trace.flush();
   }
 
   /**
@@ -313,9 +321,17 @@ export class RaftHost
     for (const m of messages) {
       if (m.type === 'TimeoutNow' || m.type === 'RequestVote')
         this.log.log(`${m.type} from ${m.from} in term ${m.term}`);
+      if (this.trace.on) this.traceReceived(m);
       this.node.step(m);
     }
     this.kick();
+  }
+
+  private traceReceived(m: RaftMessage): void {
+    if (m.type === 'AppendEntries' && m.entries.length > 0)
+      this.trace.stamp('received', m.entries[m.entries.length - 1].index);
+    else if (m.type === 'AppendEntriesResponse' && m.success)
+      this.trace.stamp('ack-received', m.index);
   }
 
   private refusal(messages: readonly RaftMessage[], sender: string | undefined): Error | null {
@@ -389,9 +405,11 @@ export class RaftHost
     waitMs = this.config.raft.electionTimeoutMs,
   ): Promise<T> {
     const data = encodeCommand(machine, command);
-    const deadline = performance.now() + waitMs;
+    const arrived = performance.now();
+    const deadline = arrived + waitMs;
     for (;;) {
       const r = this.running().propose(data);
+      if (r.ok && this.trace.on) return this.traced<T>(r.index, r.term, arrived);
       if (r.ok) return this.track<T>(r.index, r.term);
       const named = r.reason === 'not-leader' ? r.leader : null;
       const left = deadline - performance.now();
@@ -408,6 +426,14 @@ export class RaftHost
         this.held.add(wake);
       });
     }
+  }
+
+  private async traced<T>(index: number, term: number, arrived: number): Promise<T> {
+    this.trace.stampAt('request', index, arrived);
+    this.trace.stamp('proposed', index);
+    const result = await this.track<T>(index, term);
+    this.trace.stamp('answered', index);
+    return result;
   }
 
   private track<T>(index: number, term: number): Promise<T> {
@@ -482,6 +508,8 @@ export class RaftHost
         const t0 = performance.now();
         await storage.save(update);
         this.appended(performance.now() - t0, update.entries.length);
+        const last = update.entries[update.entries.length - 1];
+        if (last) this.trace.stamp('durable', last.index);
       },
       compact: (snapshot) => storage.compact(snapshot),
       close: () => storage.close(),
@@ -500,6 +528,7 @@ export class RaftHost
     }
     const result = e.type === 'command' ? this.state.apply(e) : undefined;
     this.applied = e.index;
+    this.trace.stamp('applied', e.index);
     const p = this.proposals.applied(e.index, e.term);
     if (p?.outcome === 'committed') p.waiter.resolve(result);
     else if (p) p.waiter.reject(LOST());

@@ -3,6 +3,7 @@ import type { RaftMessage } from '@/core/raft/raft.messages';
 import { entrySize } from '@/core/raft/raft.types';
 import { ClusterClient } from '@/infra/cluster/cluster-client';
 import { decodeFrame, encodeFrame, FrameError } from './raft-frame';
+import type { WriteTrace } from './raft-trace';
 
 /**
  * Fire-and-forget delivery of Raft messages over each peer's keep-alive
@@ -66,6 +67,14 @@ function approxBytes(m: RaftMessage): number {
   return 64;
 }
 
+function traceSent(trace: WriteTrace, batch: readonly RaftMessage[]): void {
+  for (const m of batch) {
+    if (m.type === 'AppendEntries' && m.entries.length > 0)
+      trace.stamp('sent', m.entries[m.entries.length - 1].index);
+    else if (m.type === 'AppendEntriesResponse' && m.success) trace.stamp('acked', m.index);
+  }
+}
+
 class PeerChannel {
   private queue: RaftMessage[] = [];
   private inflight = 0;
@@ -86,6 +95,7 @@ class PeerChannel {
     private readonly timeouts: TransportTimeouts,
     private readonly log: Logger,
     private readonly onReply: ReplyHandler,
+    private readonly trace?: WriteTrace,
   ) {}
 
   /** The peer's frame is being answered: what we send it meanwhile goes in that answer. */
@@ -141,6 +151,7 @@ class PeerChannel {
       clearTimeout(slot.timer);
       const batch = this.take();
       this.stats.replied += batch.length;
+      if (this.trace?.on) traceSent(this.trace, batch);
       slot.resolve(batch);
       if (this.queue.length > 0) this.schedule();
       return;
@@ -190,6 +201,7 @@ class PeerChannel {
     }
     this.stats.batches += 1;
     this.stats.messages += batch.length;
+    if (this.trace?.on) traceSent(this.trace, batch);
     const timeout = snapshot ? this.timeouts.snapshotMs : this.timeouts.messageMs;
     this.client
       .postBytes(this.peer, BATCH_PATH, frame, timeout, REPLY_PATH)
@@ -220,6 +232,7 @@ export class RaftTransport {
     private readonly client: ClusterClient,
     private readonly timeouts: TransportTimeouts,
     private readonly onReply: ReplyHandler,
+    private readonly trace?: WriteTrace,
   ) {}
 
   send(m: RaftMessage): void {
@@ -240,7 +253,7 @@ export class RaftTransport {
   private channel(peer: string): PeerChannel {
     let q = this.peers.get(peer);
     if (!q) {
-      q = new PeerChannel(peer, this.client, this.timeouts, this.log, this.onReply);
+      q = new PeerChannel(peer, this.client, this.timeouts, this.log, this.onReply, this.trace);
       this.peers.set(peer, q);
     }
     return q;
