@@ -188,7 +188,10 @@ async function pipelineStats(leader: NodeProcess): Promise<PipelineStats> {
     term: number;
     transport: {
       driver: { writes: number; entriesWritten: number } | null;
-      peers: Record<string, { batches: number; messages: number }>;
+      peers: Record<
+        string,
+        { batches: number; messages: number; streamFrames?: number; streamMessages?: number }
+      >;
     };
   }>(leader.baseUrl, '/api/raft/status');
   const t = r.body.transport;
@@ -197,8 +200,9 @@ async function pipelineStats(leader: NodeProcess): Promise<PipelineStats> {
     term: r.body.term,
     writes: t.driver?.writes ?? 0,
     entriesWritten: t.driver?.entriesWritten ?? 0,
-    batches: peers.reduce((n, p) => n + p.batches, 0),
-    messages: peers.reduce((n, p) => n + p.messages, 0),
+    // frames to followers: requests and stream frames alike
+    batches: peers.reduce((n, p) => n + p.batches + (p.streamFrames ?? 0), 0),
+    messages: peers.reduce((n, p) => n + p.messages + (p.streamMessages ?? 0), 0),
   };
 }
 
@@ -357,7 +361,7 @@ function throughputTable(ours: LevelResult[], etcd: LevelResult[] | null, versio
   ];
   if (!etcd) {
     lines.push(
-      '| proposers | proposals/s | commit p50 ms | commit p99 ms | proposals | errors | server CPU ms per write | leader entries per fsync | messages per request to followers | elections (term rise) |',
+      '| proposers | proposals/s | commit p50 ms | commit p99 ms | proposals | errors | server CPU ms per write | leader entries per fsync | messages per frame to followers | elections (term rise) |',
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...ours.map(
         (r) =>
@@ -367,7 +371,7 @@ function throughputTable(ours: LevelResult[], etcd: LevelResult[] | null, versio
     return lines;
   }
   lines.push(
-    '| proposers | ours/s | etcd/s | ratio ours/etcd | ours p50 ms | ours p99 ms | etcd p50 ms | etcd p99 ms | p99 ratio ours/etcd | errors ours/etcd | server CPU ms per write ours/etcd | client CPU ms per write ours/etcd | leader entries per fsync | messages per request to followers | elections (term rise) |',
+    '| proposers | ours/s | etcd/s | ratio ours/etcd | ours p50 ms | ours p99 ms | etcd p50 ms | etcd p99 ms | p99 ratio ours/etcd | errors ours/etcd | server CPU ms per write ours/etcd | client CPU ms per write ours/etcd | leader entries per fsync | messages per frame to followers | elections (term rise) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...ours.map((r, k) => {
       const e = etcd[k];

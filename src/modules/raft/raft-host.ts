@@ -11,6 +11,7 @@ import type { LogEntry, ReadState, Role, Snapshot, StateMachine } from '@/core/r
 import { AppConfig } from '@/config/app-config';
 import { DomainError } from '@/common/domain-error';
 import { ClusterClient } from '@/infra/cluster/cluster-client';
+import { ClusterStreams } from '@/infra/cluster/cluster-stream';
 import { ClusterStatus, ClusterStatusSnapshot } from './cluster-status';
 import { KvStateMachine } from './kv.state-machine';
 import { RaftDriver } from './raft-driver';
@@ -102,6 +103,7 @@ export class RaftHost
   constructor(
     private readonly config: AppConfig,
     client: ClusterClient,
+    streams: ClusterStreams,
   ) {
     super();
     this.self = config.node.advertiseAddress;
@@ -119,6 +121,7 @@ export class RaftHost
       { messageMs, snapshotMs: 30_000 },
       (peer, ms) => this.receiveReply(peer, ms),
       this.trace,
+      streams,
     );
   }
 
@@ -245,6 +248,7 @@ export class RaftHost
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.transport.close();
     if (this.timer) clearInterval(this.timer);
     this.wakeHeld(); // held writes are refused (not running)
     // A write waiting for disk space would hold stop() forever: give it up (it acknowledged nothing).
