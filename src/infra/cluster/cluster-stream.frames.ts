@@ -51,7 +51,7 @@ export class FrameSealer {
   }
 }
 
-/** Checks the peer's frames as bytes arrive; returns each verified payload in order. */
+/** Checks the peer's frames as bytes arrive; hands on each verified payload in order. */
 export class FrameOpener {
   private expected = 1;
   private pending: Buffer[] = [];
@@ -64,14 +64,16 @@ export class FrameOpener {
     private readonly maxBytes: number,
   ) {}
 
-  /** Throws StreamFault on the first bad frame; the opener is useless afterwards. */
-  push(chunk: Buffer): Buffer[] {
+  /**
+   * Frames verified before a bad one in the same chunk are still delivered; then it
+   * throws StreamFault, and the opener is useless afterwards.
+   */
+  push(chunk: Buffer, deliver: (payload: Buffer) => void): void {
     this.pending.push(chunk);
     this.buffered += chunk.length;
-    const out: Buffer[] = [];
     for (;;) {
       if (!this.header) {
-        if (this.buffered < HEADER_BYTES) return out;
+        if (this.buffered < HEADER_BYTES) return;
         this.header = this.take(HEADER_BYTES);
         const len = this.header.readUInt32BE(0);
         // Refused before a byte of it is buffered: a length is not a promise to read it.
@@ -79,12 +81,11 @@ export class FrameOpener {
           throw new StreamFault('oversized', `${len} bytes declared, at most ${this.maxBytes}`);
       }
       const len = this.header.readUInt32BE(0);
-      if (this.buffered < len) return out;
+      if (this.buffered < len) return;
       const payload = this.take(len);
       const header = this.header;
       this.header = null;
-      const want = tagOf(this.key, header, payload);
-      if (!timingSafeEqual(want, header.subarray(12, HEADER_BYTES)))
+      if (!this.tagMatches(header, payload))
         throw new StreamFault('bad-tag', `frame ${this.expected} does not verify`);
       const seq = header.readUInt32BE(4) * 2 ** 32 + header.readUInt32BE(8);
       if (seq < this.expected)
@@ -92,8 +93,13 @@ export class FrameOpener {
       if (seq > this.expected)
         throw new StreamFault('out-of-order', `sequence ${seq}, expected ${this.expected}`);
       this.expected += 1;
-      out.push(payload);
+      deliver(payload);
     }
+  }
+
+  /** A method of its own so the mutation check (raft-stream.spec.ts) can take it out. */
+  tagMatches(header: Buffer, payload: Buffer): boolean {
+    return timingSafeEqual(tagOf(this.key, header, payload), header.subarray(12, HEADER_BYTES));
   }
 
   private take(n: number): Buffer {

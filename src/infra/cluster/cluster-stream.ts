@@ -66,6 +66,8 @@ export class ClusterStream {
     socket.setKeepAlive(true, 5_000);
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', () => this.close());
+    // The HTTP server's sockets allow half-open: a peer's FIN alone would leave ours open.
+    socket.on('end', () => this.close());
     socket.on('close', () => this.close());
     if (head.length > 0) this.read(head);
   }
@@ -107,17 +109,14 @@ export class ClusterStream {
 
   private read(chunk: Buffer): void {
     if (this.closed) return;
-    let payloads: Buffer[];
     try {
-      payloads = this.opener.push(chunk);
+      this.opener.push(chunk, (p) => {
+        if (this.closed) return;
+        if (this.handlers) this.handlers.frame(p);
+        else this.early.push(p);
+      });
     } catch (e) {
       this.refuse(e instanceof StreamFault ? e.reason : 'garbage');
-      return;
-    }
-    for (const p of payloads) {
-      if (this.closed) return;
-      if (this.handlers) this.handlers.frame(p);
-      else this.early.push(p);
     }
   }
 }

@@ -58,6 +58,14 @@ export async function planHosts(n: number, dirOf: (i: number) => string): Promis
   return specs;
 }
 
+/** A node's cluster credentials: its id, the private key it signs with, the registry. */
+export function authFor(nodeId: string, key: KeyObject, all: readonly HostSpec[]): ClusterAuth {
+  const auth = new ClusterAuth(SECRET, nodeId);
+  auth.useIdentity(key);
+  auth.setPeers(all.map((s) => ({ id: s.nodeId, publicKey: s.publicKey, address: s.address })));
+  return auth;
+}
+
 export class HostNode {
   readonly received: ReceivedChunks = { chunks: 0, bytes: 0 };
 
@@ -71,9 +79,7 @@ export class HostNode {
   ) {}
 
   static async start(spec: HostSpec, all: readonly HostSpec[], o: HostOptions): Promise<HostNode> {
-    const auth = new ClusterAuth(SECRET, spec.nodeId);
-    auth.useIdentity(spec.key);
-    auth.setPeers(all.map((s) => ({ id: s.nodeId, publicKey: s.publicKey, address: s.address })));
+    const auth = authFor(spec.nodeId, spec.key, all);
     const client = new ClusterClient(auth, { timeoutMs: 5_000 });
     const config = {
       dataDir: spec.dir,
