@@ -294,6 +294,22 @@ describe('raft cluster of 3 real processes', () => {
     console.log(
       `writes attempted ${attempted}, acknowledged ${acked.size}, committed ${committed.length}`,
     );
+
+    // The messages rode the peers' streams: the new leader had one to the old leader (its
+    // acks), lost it at the kill and dialed the restarted node again.
+    const st = await caller.get<{
+      transport: {
+        peers: Record<
+          string,
+          { streamMessages: number; stream?: { opens: number; closes: number } }
+        >;
+      };
+    }>(current.baseUrl, '/api/raft/status');
+    const peers = st.body.transport.peers;
+    for (const p of Object.values(peers)) expect(p.streamMessages).toBeGreaterThan(0);
+    const toVictim = peers[victimSpec.address].stream!;
+    expect(toVictim.closes).toBeGreaterThanOrEqual(1);
+    expect(toVictim.opens).toBeGreaterThan(toVictim.closes);
   });
 
   it('hands leadership over on SIGTERM and keeps every acknowledged write on every node', async () => {

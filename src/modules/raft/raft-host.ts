@@ -69,6 +69,7 @@ export class RaftHost
   private driver: RaftDriver | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private kickQueued = false;
   private failure: Error | null = null;
   private applied = 0;
   /** the term of the last applied entry (a new leader logs its first commit) */
@@ -444,7 +445,7 @@ export class RaftHost
     return new Promise<T>((resolve, reject) => {
       const waiter: ProposalWaiter = { resolve, reject };
       this.proposals.track(index, term, performance.now(), waiter)?.reject(LOST());
-      this.kick();
+      this.kickSoon();
     });
   }
 
@@ -522,6 +523,21 @@ export class RaftHost
 
   private kick(): void {
     if (!this.stopped) this.driver?.kick();
+  }
+
+  /**
+   * Proposals kick once the event loop has run this turn's I/O callbacks: every
+   * proposal that arrived in it shares one Ready, so one AppendEntries per
+   * follower and one append carry them all (etcd batches the same way between
+   * Ready calls). Alone, a proposal waits only for the rest of this turn.
+   */
+  private kickSoon(): void {
+    if (this.kickQueued) return;
+    this.kickQueued = true;
+    setImmediate(() => {
+      this.kickQueued = false;
+      this.kick();
+    });
   }
 
   private apply(e: LogEntry): void {
