@@ -85,6 +85,13 @@ export class PeerStreamLink {
     });
   }
 
+  /** The peer answered a request: it is up, so the next send dials without waiting out the backoff. */
+  peerAnswered(): void {
+    if (this.ready || this.dialing) return;
+    this.nextDialAt = 0;
+    this.backoffMs = MIN_BACKOFF_MS;
+  }
+
   close(): void {
     this.closed = true;
     this.stream?.close();

@@ -326,6 +326,7 @@ class PeerChannel {
             this.log.warn(`${batch.length} messages to ${this.peer}: HTTP ${status}`);
           return;
         }
+        this.link?.peerAnswered();
         if (reply) this.onReply(this.peer, decodeFrame(reply));
       })
       .catch((e: unknown) => {
