@@ -14,8 +14,9 @@ import { type LinkStats, PeerStreamLink } from './raft-stream.link';
 /**
  * Fire-and-forget delivery of Raft messages to each peer. The hot path is one
  * long-lived authenticated stream per peer (raft-stream.link.ts): everything
- * queued while the previous frame was being written leaves as one tagged
- * frame, election messages first. Without an open stream (dialing, the peer
+ * queued for a peer in one event-loop turn, or while the previous frame was
+ * being written, leaves as one tagged frame, election messages first (and
+ * without waiting for the turn's end). Without an open stream (dialing, the peer
  * refuses upgrades) and for snapshot chunks, messages travel as before: one
  * signed binary frame per POST /api/raft/batch over keep-alive connections,
  * answered with what this node has for the sender within a short window.
@@ -94,6 +95,7 @@ class PeerChannel {
   private urgent: RaftMessage[] = [];
   private ordinary: RaftMessage[] = [];
   private streamScheduled = false;
+  private streamUrgent = false;
   private readonly link: PeerStreamLink | null;
   private inflight = 0;
   private urgentInflight = 0;
@@ -167,14 +169,25 @@ class PeerChannel {
       this.stats.dropped += 1;
     }
     q.push(m);
-    this.scheduleStream();
+    this.scheduleStream(q === this.urgent);
   }
 
-  /** Like schedule(): the messages of one Ready loop share a frame. */
-  private scheduleStream(): void {
+  /**
+   * The messages of one event-loop turn share a frame (one write on the socket): they
+   * leave once the turn's I/O callbacks ran (every ack that arrived, every Ready they
+   * caused). Election messages do not wait for the turn: after the current job.
+   */
+  private scheduleStream(urgent = false): void {
+    if (urgent && !this.streamUrgent) {
+      this.streamUrgent = true;
+      queueMicrotask(() => {
+        this.streamUrgent = false;
+        this.flushStream();
+      });
+    }
     if (this.streamScheduled) return;
     this.streamScheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.streamScheduled = false;
       this.flushStream();
     });
