@@ -7,6 +7,10 @@
  * (user + system, from /proc) per request. Bodies are never read, so CPU per request
  * should be far below the time to hash 16 MB (measured once here as the reference).
  *
+ * The peers' stream route (GET /api/raft/stream with HTTP Upgrade) gets the same: an
+ * upgrade request (unsigned, or with a forged MAC) followed at once by the body's bytes
+ * on the raw connection; the node must answer 401 from the headers and read none of them.
+ *
  * Pass: every reply 401, RSS growth < 50 MB, CPU < 5 ms per request.
  * Env: BENCH_CONCURRENCY (50), BENCH_BODY_MB (16), BENCH_ROUNDS (2 waves per route and kind),
  * BENCH_RESULTS (bench/RESULTS.md; "-" prints only). Needs `npm run build` and PostgreSQL.
@@ -14,9 +18,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
+import { STREAM_PROTOCOL } from '../src/infra/cluster/cluster-stream';
+import { STREAM_PATH } from '../src/modules/raft/raft-stream.link';
 import { createTestDatabase } from '../test/support/db';
 import { startNode } from '../test/support/node-process';
 import { machineFacts, recordResults } from './support/results';
@@ -44,6 +51,7 @@ const ROUTES = [
   '/api/cluster/snapshot',
   '/api/cluster/push/beats',
   '/api/consensus/status/x',
+  STREAM_PATH, // GET with Upgrade (upgradeOnce)
 ];
 
 const TICK_MS = 1000 / 100; // /proc stat ticks (USER_HZ)
@@ -68,6 +76,45 @@ function forgedHeaders(path: string, body: Buffer): Record<string, string> {
     'x-cluster-signature': randomBytes(32).toString('hex'),
     'x-cluster-digest': `${body.length}.${'ab'.repeat(32)}`,
   };
+}
+
+/** One upgrade to the stream route on a raw connection, the body right behind it: the status. */
+function upgradeOnce(
+  baseUrl: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<string> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let answer = '';
+    const done = (key: string) => {
+      socket.destroy();
+      resolve(key);
+    };
+    socket.setTimeout(30_000, () => done('timeout'));
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      done(answer ? statusOf(answer) : (e.code ?? e.message)),
+    );
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString('latin1');
+      if (answer.includes('\r\n')) done(statusOf(answer));
+    });
+    socket.on('close', () => done(answer ? statusOf(answer) : 'closed'));
+    const head = [
+      `GET ${STREAM_PATH} HTTP/1.1`,
+      `Host: ${url.host}`,
+      'Connection: Upgrade',
+      `Upgrade: ${STREAM_PROTOCOL}`,
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ].join('\r\n');
+    socket.write(`${head}\r\n\r\n`);
+    socket.write(body, () => undefined);
+  });
+}
+
+function statusOf(answer: string): string {
+  return /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 'garbled';
 }
 
 async function main(): Promise<void> {
@@ -105,23 +152,26 @@ async function main(): Promise<void> {
           await Promise.all(
             Array.from({ length: CONCURRENCY }, async () => {
               let key: string;
-              try {
-                const res = await request(`${node.baseUrl}${path}`, {
-                  method: 'POST',
-                  dispatcher: agent,
-                  headers: {
-                    'content-type': 'application/json',
-                    ...(kind === 'forged MAC' ? forgedHeaders(path, body) : {}),
-                  },
-                  body,
-                  headersTimeout: 30_000,
-                  bodyTimeout: 30_000,
-                });
-                await res.body.text();
-                key = String(res.statusCode);
-              } catch (e) {
-                key = (e as { code?: string }).code ?? (e as Error).message;
-              }
+              const headers = kind === 'forged MAC' ? forgedHeaders(path, body) : {};
+              if (path === STREAM_PATH) key = await upgradeOnce(node.baseUrl, headers, body);
+              else
+                try {
+                  const res = await request(`${node.baseUrl}${path}`, {
+                    method: 'POST',
+                    dispatcher: agent,
+                    headers: {
+                      'content-type': 'application/json',
+                      ...headers,
+                    },
+                    body,
+                    headersTimeout: 30_000,
+                    bodyTimeout: 30_000,
+                  });
+                  await res.body.text();
+                  key = String(res.statusCode);
+                } catch (e) {
+                  key = (e as { code?: string }).code ?? (e as Error).message;
+                }
               statuses.set(key, (statuses.get(key) ?? 0) + 1);
             }),
           );

@@ -10,7 +10,9 @@
  * Env: BENCH_DURATION_S (20 per level), BENCH_LEVELS ("1,16,128"), BENCH_RESULTS,
  * BENCH_PARTS ("throughput,failover"), BENCH_ETCD (0: skip etcd), BENCH_ETCD_INSTALL (0: don't install),
  * BENCH_PROFILE (a directory: CPU profiles of the nodes; the leader's top entries are printed),
- * BENCH_GAP_SIGNALS ("SIGTERM,SIGKILL"), BENCH_LOG_LEVEL (info: every node's Raft events after each signal).
+ * BENCH_GAP_SIGNALS ("SIGTERM,SIGKILL"), BENCH_LOG_LEVEL (info: every node's Raft events after each signal),
+ * BENCH_TRACE (a directory: the nodes stamp each write's path there, RAFT_TRACE_DIR; the
+ * throughput part prints the per-step timeline; best with BENCH_LEVELS=1).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ import {
   stopEtcd,
 } from './support/etcd';
 import { topOfProfile } from './support/cpu-profile';
+import { writeTimeline } from './support/write-timeline';
 import { clientCpuMs, postJson } from './support/http-client';
 import { machineFacts, percentile, recordResults } from './support/results';
 import { GapResult, GapTarget, measureGap } from './support/write-gap';
@@ -43,6 +46,8 @@ const PROFILE_DIR = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFIL
 const SIGNALS = (process.env.BENCH_GAP_SIGNALS ?? 'SIGTERM,SIGKILL').split(',') as NodeJS.Signals[];
 /** print every node's Raft events after each signal (needs BENCH_LOG_LEVEL=info) */
 const TIMELINE = ['info', 'debug'].includes(process.env.BENCH_LOG_LEVEL ?? '');
+/** a directory for the nodes' per-write stamps (RAFT_TRACE_DIR) */
+const TRACE_DIR = process.env.BENCH_TRACE ? resolve(process.env.BENCH_TRACE) : undefined;
 const caller = new ClusterCaller();
 
 type Put = (worker: number, i: number) => Promise<boolean>;
@@ -138,6 +143,7 @@ async function startOurs(root: string, dbUrl: string): Promise<OurCluster> {
           RAFT_PROFILE_DIR: PROFILE_DIR,
         }
       : {}),
+    ...(TRACE_DIR ? { RAFT_TRACE_DIR: TRACE_DIR } : {}),
   });
   const nodes = await Promise.all(specs.map(startSpec));
   try {
@@ -182,7 +188,10 @@ async function pipelineStats(leader: NodeProcess): Promise<PipelineStats> {
     term: number;
     transport: {
       driver: { writes: number; entriesWritten: number } | null;
-      peers: Record<string, { batches: number; messages: number }>;
+      peers: Record<
+        string,
+        { batches: number; messages: number; streamFrames?: number; streamMessages?: number }
+      >;
     };
   }>(leader.baseUrl, '/api/raft/status');
   const t = r.body.transport;
@@ -191,8 +200,9 @@ async function pipelineStats(leader: NodeProcess): Promise<PipelineStats> {
     term: r.body.term,
     writes: t.driver?.writes ?? 0,
     entriesWritten: t.driver?.entriesWritten ?? 0,
-    batches: peers.reduce((n, p) => n + p.batches, 0),
-    messages: peers.reduce((n, p) => n + p.messages, 0),
+    // frames to followers: requests and stream frames alike
+    batches: peers.reduce((n, p) => n + p.batches + (p.streamFrames ?? 0), 0),
+    messages: peers.reduce((n, p) => n + p.messages + (p.streamMessages ?? 0), 0),
   };
 }
 
@@ -351,7 +361,7 @@ function throughputTable(ours: LevelResult[], etcd: LevelResult[] | null, versio
   ];
   if (!etcd) {
     lines.push(
-      '| proposers | proposals/s | commit p50 ms | commit p99 ms | proposals | errors | server CPU ms per write | leader entries per fsync | messages per request to followers | elections (term rise) |',
+      '| proposers | proposals/s | commit p50 ms | commit p99 ms | proposals | errors | server CPU ms per write | leader entries per fsync | messages per frame to followers | elections (term rise) |',
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...ours.map(
         (r) =>
@@ -361,7 +371,7 @@ function throughputTable(ours: LevelResult[], etcd: LevelResult[] | null, versio
     return lines;
   }
   lines.push(
-    '| proposers | ours/s | etcd/s | ratio ours/etcd | ours p50 ms | ours p99 ms | etcd p50 ms | etcd p99 ms | p99 ratio ours/etcd | errors ours/etcd | server CPU ms per write ours/etcd | client CPU ms per write ours/etcd | leader entries per fsync | messages per request to followers | elections (term rise) |',
+    '| proposers | ours/s | etcd/s | ratio ours/etcd | ours p50 ms | ours p99 ms | etcd p50 ms | etcd p99 ms | p99 ratio ours/etcd | errors ours/etcd | server CPU ms per write ours/etcd | client CPU ms per write ours/etcd | leader entries per fsync | messages per frame to followers | elections (term rise) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...ours.map((r, k) => {
       const e = etcd[k];
@@ -403,6 +413,7 @@ async function main(): Promise<void> {
   let etcd: LevelResult[] | null = null;
   const gaps: GapResult[] = [];
   if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+  if (TRACE_DIR) mkdirSync(TRACE_DIR, { recursive: true });
   try {
     if (PARTS.includes('throughput')) {
       const c = await startOurs(join(root, 'tp'), db.url);
@@ -432,6 +443,8 @@ async function main(): Promise<void> {
       } finally {
         await c.close();
       }
+      if (TRACE_DIR)
+        process.stdout.write(`write timeline (all levels):\n${writeTimeline(TRACE_DIR)}\n`);
       if (version) {
         const members = await startEtcdCluster(join(root, 'etcd-tp'));
         try {

@@ -14,7 +14,9 @@ import { ClusterAuth } from './infra/cluster/cluster-auth';
 import { clusterAuthMiddleware } from './infra/cluster/cluster-auth.middleware';
 import { alertsKafkaMicroservice } from './modules/alerts/alerts-kafka.transport';
 import { RaftHost } from './modules/raft/raft-host';
+import { ClusterStreams } from './infra/cluster/cluster-stream';
 import { type ClusterAuthenticate, RaftHttpHandler } from './modules/raft/raft-http.handler';
+import { closeRaftStreams, RaftStreamHandler } from './modules/raft/raft-stream.handler';
 import { closeRealtimeConnections } from './modules/realtime/realtime.publisher';
 import { serveWebApp } from './modules/web-app/serve-web-app';
 
@@ -52,7 +54,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   return app;
 }
 
-/** Raft's hot routes, ahead of Express (raft-http.handler.ts), in an app that hosts Raft. */
+/** Raft's hot routes ahead of Express, and its peer streams, in an app that hosts Raft. */
 function mountRaftHttp(app: INestApplication, authenticate: ClusterAuthenticate): void {
   let raft: RaftHost;
   try {
@@ -60,7 +62,10 @@ function mountRaftHttp(app: INestApplication, authenticate: ClusterAuthenticate)
   } catch {
     return;
   }
-  new RaftHttpHandler(raft, authenticate).mount(app.getHttpServer() as Server);
+  const server = app.getHttpServer() as Server;
+  new RaftHttpHandler(raft, authenticate).mount(server);
+  // The peers' streams (GET /api/raft/stream, Upgrade), ahead of Socket.IO and /ws.
+  new RaftStreamHandler(raft, app.get(ClusterStreams)).mount(server);
 }
 
 export function setupOpenApi(app: INestApplication): void {
@@ -134,6 +139,7 @@ function drainHttp(app: INestApplication): Promise<void> {
   const server = app.getHttpServer() as Server;
   // Upgraded (WebSocket) connections would hold server.close() open until the deadline.
   closeRealtimeConnections(server);
+  closeRaftStreams(server);
   return new Promise<void>((resolve) => {
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {

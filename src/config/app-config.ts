@@ -23,7 +23,13 @@ export class AppConfig {
   };
   gossip!: { rounds: number; fanout: number; intervalMs: number };
   consensus!: { quorumThreshold: number; minVotes: number; tallyDeadlineMs: number };
-  raft!: { electionTimeoutMs: number; heartbeatMs: number; snapshotEvery: number };
+  raft!: {
+    electionTimeoutMs: number;
+    heartbeatMs: number;
+    snapshotEvery: number;
+    /** debug: per-write timeline stamps go here (raft-trace.ts) */
+    traceDir?: string;
+  };
   kafka!: {
     /** empty: the in-process event bus is used */
     brokers: string[];
@@ -197,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       electionTimeoutMs: e.RAFT_ELECTION_TIMEOUT_MS,
       heartbeatMs: e.RAFT_HEARTBEAT_MS,
       snapshotEvery: e.RAFT_SNAPSHOT_EVERY,
+      ...(e.RAFT_TRACE_DIR ? { traceDir: e.RAFT_TRACE_DIR } : {}),
     },
     kafka: {
       brokers: [...new Set(brokers)],

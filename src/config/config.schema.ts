@@ -182,6 +182,8 @@ export const envSchema = z.object({
   RAFT_ELECTION_TIMEOUT_MS: int(500, 100, 60_000),
   RAFT_HEARTBEAT_MS: int(100, 10, 10_000),
   RAFT_SNAPSHOT_EVERY: int(10_000, 10, 10_000_000),
+  /** debug: a directory where each node writes hrtime stamps of every write's path (raft-trace.ts) */
+  RAFT_TRACE_DIR: z.string().min(1).optional(),
 
   KAFKA_BROKERS: hostPortList('(Kafka brokers)'),
   KAFKA_BROKER: hostPortList('(Kafka brokers; alias of KAFKA_BROKERS)'),

@@ -3,9 +3,13 @@
 // the document leaves out, read from the HTTP router, so routes added later are fuzzed without
 // editing this file. Each request mixes valid and broken path ids, queries, bodies, user
 // tokens and cluster signatures. Properties: no 5xx, ever; a rejected request (4xx) changes
-// no data (users, sites, validators, Raft term); the node is alive at the end.
+// no data (users, sites, validators, Raft term); the node is alive at the end. The peers'
+// stream route (GET /api/raft/stream, HTTP Upgrade) is fuzzed on raw connections: only an
+// upgrade signed with the peer's own key opens it, and fuzzed bytes on it change nothing.
 // Replay a failure with the seed fast-check prints: FUZZ_SEED=<seed> FUZZ_RUNS=<n>.
 import { generateKeyPairSync } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { Pool } from 'undici';
@@ -16,6 +20,8 @@ import { publicKeyToBase64, signBytes } from '@/modules/gossip/ed25519';
 import { joinClaimBytes, ValidatorIdentity } from '@/modules/gossip/validator-identity';
 import { RaftHost } from '@/modules/raft/raft-host';
 import { RAFT_HTTP_ROUTES } from '@/modules/raft/raft-http.handler';
+import { STREAM_PROTOCOL } from '@/infra/cluster/cluster-stream';
+import { STREAM_PATH } from '@/modules/raft/raft-stream.link';
 import { createTestApp, TestApp } from '../support/app';
 import { Api, badTokens } from './api-helpers';
 import { anyJson, Schema, SchemaArbitraries } from './fuzz/schema-arbitrary';
@@ -61,6 +67,7 @@ interface Sent {
 describe('fuzz: every route, from the OpenAPI document and the router', () => {
   let t: TestApp;
   let pool: Pool;
+  let base: string;
   let ops: Operation[] = [];
   let arbs: SchemaArbitraries;
   const tokens: Record<string, string | undefined> = {};
@@ -82,7 +89,7 @@ describe('fuzz: every route, from the OpenAPI document and the router', () => {
       MAX_SITES_PER_USER: '25',
     });
     await t.app.listen(0, '127.0.0.1');
-    const base = await t.app.getUrl();
+    base = await t.app.getUrl();
     pool = new Pool(base, { connections: BATCH, pipelining: 1, keepAliveTimeout: 30_000 });
     const api = new Api(t);
     tokens.a = await api.signup('fuzz-a@fuzz.test');
@@ -330,6 +337,78 @@ describe('fuzz: every route, from the OpenAPI document and the router', () => {
     // Every operation was exercised, and some requests got through to the services.
     expect([...stats.byOp.keys()].filter((k) => !k.startsWith('status')).length).toBe(ops.length);
     expect([...stats.byStatus.keys()].some((s) => s >= 200 && s < 300)).toBe(true);
+    expect((await t.http.get('/health/live')).status).toBe(200);
+  });
+
+  /** One upgrade to the stream route, then `bytes` on it if it opened: its status. */
+  function upgrade(
+    method: string,
+    protocol: string,
+    headers: Record<string, string>,
+    bytes: Uint8Array,
+  ): Promise<number> {
+    const url = new URL(base);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({
+        host: url.hostname,
+        port: Number(url.port),
+        path: STREAM_PATH,
+        method,
+        agent: false,
+        headers: { connection: 'Upgrade', ...(protocol ? { upgrade: protocol } : {}), ...headers },
+      });
+      req.on('error', reject);
+      req.on('response', (res: IncomingMessage) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('upgrade', (res: IncomingMessage, socket: Socket) => {
+        socket.on('error', () => undefined);
+        socket.write(bytes);
+        // A frame may be incomplete (the node waits for the rest): give it a moment, then leave.
+        setTimeout(() => socket.destroy(), 20);
+        resolve(res.statusCode ?? 0);
+      });
+      req.end();
+    });
+  }
+
+  it(`the peers' stream route: fuzzed upgrades and bytes, only a bound signature opens it, nothing changes`, async () => {
+    const before = await digest();
+    const opened: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          method: fc.constantFrom('GET', 'GET', 'POST'),
+          protocol: fc.constantFrom(STREAM_PROTOCOL, STREAM_PROTOCOL, 'websocket', ''),
+          cluster: fc.constantFrom<FuzzRequest['cluster']>('bound', 'member', 'none', 'forged'),
+          bytes: fc.uint8Array({ maxLength: 512 }),
+        }),
+        async (r) => {
+          const empty = Buffer.alloc(0);
+          const headers: Record<string, string> =
+            r.cluster === 'bound'
+              ? peer.sign(r.method, STREAM_PATH, empty, 'hub')
+              : r.cluster === 'member'
+                ? new ClusterAuth(SECRET, 'fuzz-member').sign(r.method, STREAM_PATH, empty)
+                : r.cluster === 'forged'
+                  ? new ClusterAuth('wrong-secret-0123456789abcdef', 'fuzz-peer').sign(
+                      r.method,
+                      STREAM_PATH,
+                      empty,
+                    )
+                  : {};
+          const status = await upgrade(r.method, r.protocol, headers, r.bytes);
+          expect(status).toBeLessThan(500);
+          if (status === 101) opened.push(`${r.method} ${r.protocol} ${r.cluster}`);
+        },
+      ),
+      { numRuns: 200, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+    // Only the right method and protocol, signed with the peer's own key, were let in.
+    expect(opened.length).toBeGreaterThan(0);
+    expect(new Set(opened)).toEqual(new Set([`GET ${STREAM_PROTOCOL} bound`]));
+    expect(await digest()).toBe(before);
     expect((await t.http.get('/health/live')).status).toBe(200);
   });
 });

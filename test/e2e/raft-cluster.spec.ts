@@ -6,6 +6,7 @@ import { publicKeyToBase64 } from '@/modules/gossip/ed25519';
 import { ClusterCaller, ClusterNodeSpec, planCluster, startSpec } from '../support/cluster';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { NodeProcess } from '../support/node-process';
+import { waitFor } from '../support/wait';
 
 /**
  * Three real nodes over HTTP on 127.0.0.1, each with its own Raft log on disk.
@@ -294,6 +295,22 @@ describe('raft cluster of 3 real processes', () => {
     console.log(
       `writes attempted ${attempted}, acknowledged ${acked.size}, committed ${committed.length}`,
     );
+
+    // The messages rode the peers' streams: the new leader had one to the old leader (its
+    // acks), lost it at the kill and dials the restarted node again.
+    type Peers = Record<
+      string,
+      { streamMessages: number; stream?: { opens: number; closes: number } }
+    >;
+    const { value: peers } = await waitFor('a stream to the restarted node', 10_000, async () => {
+      const st = await caller.get<{ transport: { peers: Peers } }>(
+        current.baseUrl,
+        '/api/raft/status',
+      );
+      const s = st.body.transport.peers[victimSpec.address]?.stream;
+      return s && s.closes >= 1 && s.opens > s.closes ? st.body.transport.peers : undefined;
+    });
+    for (const p of Object.values(peers)) expect(p.streamMessages).toBeGreaterThan(0);
   });
 
   it('hands leadership over on SIGTERM and keeps every acknowledged write on every node', async () => {

@@ -273,6 +273,22 @@ export class ClusterAuth {
     };
   }
 
+  /**
+   * A key only this node and `peer` (a node id or address) can compute:
+   * HMAC(K(self, peer), "session" | context), for a session both sides name
+   * the same way (ids, nonces); undefined if the pairwise key is unknown.
+   */
+  sessionKey(peer: string, context: string): Buffer | undefined {
+    const id = this.peers.has(peer) ? peer : this.byAddress.get(peer);
+    const key = id === undefined || id === this.nodeId ? undefined : this.keyFor(id);
+    return key && createHmac('sha256', key).update(`session\n${context}`).digest();
+  }
+
+  /** The validator id registered at `address`, if any. */
+  idAt(address: string): string | undefined {
+    return this.byAddress.get(address);
+  }
+
   private bindingFor(header: string | undefined): string | undefined {
     if (!header || header.length > MAX_BINDINGS * 140) return undefined;
     for (const part of header.split(',', MAX_BINDINGS)) {

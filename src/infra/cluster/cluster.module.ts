@@ -3,8 +3,9 @@ import { AppConfig } from '@/config/app-config';
 import { ClusterAuth } from './cluster-auth';
 import { ClusterAuthGuard } from './cluster-auth.guard';
 import { ClusterClient } from './cluster-client';
+import { ClusterStreams } from './cluster-stream';
 
-/** Signing, verifying and sending node-to-node requests (Raft, gossip). */
+/** Signing, verifying and sending node-to-node requests and streams (Raft, gossip). */
 @Global()
 @Module({
   providers: [
@@ -20,8 +21,13 @@ import { ClusterClient } from './cluster-client';
         new ClusterClient(auth, { timeoutMs: Math.max(200, c.raft.electionTimeoutMs) }),
       inject: [ClusterAuth, AppConfig],
     },
+    {
+      provide: ClusterStreams,
+      useFactory: (auth: ClusterAuth) => new ClusterStreams(auth),
+      inject: [ClusterAuth],
+    },
   ],
-  exports: [ClusterAuth, ClusterAuthGuard, ClusterClient],
+  exports: [ClusterAuth, ClusterAuthGuard, ClusterClient, ClusterStreams],
 })
 export class ClusterModule implements OnApplicationShutdown {
   constructor(@Inject(ClusterClient) private readonly client: ClusterClient) {}

@@ -179,8 +179,9 @@ export class DecisionPipeline implements OnModuleInit, OnModuleDestroy {
   }
 
   private onApplied(entry: LogEntry, result: unknown, replay: boolean): void {
-    if (this.raft.isLeader()) this.projector.kick();
-    if (entry.type !== 'command' || !isCommandFor(entry.data, DECISIONS_MACHINE)) return;
+    const decisions = entry.type === 'command' && isCommandFor(entry.data, DECISIONS_MACHINE);
+    if (this.raft.isLeader()) this.projector.kick(decisions);
+    if (!decisions) return;
     const r: SiteStatusApplyResult =
       typeof result === 'object' && result !== null && 'kind' in result
         ? (result as SiteStatusApplyResult)

@@ -11,6 +11,13 @@ import { PrismaProjectionStore } from './projection.store';
 
 export type ProjectorStats = ProjectionStats;
 
+/**
+ * A commit that holds no decision (a kv write, a site command) only moves the cursor:
+ * it wakes the loop this much later, so a stream of them costs one transaction per
+ * interval instead of one per commit on the leader.
+ */
+const CURSOR_ONLY_WAKE_MS = 100;
+
 @Injectable()
 export class DecisionProjector implements OnModuleDestroy {
   private readonly log = new Logger('DecisionProjector');
@@ -20,6 +27,7 @@ export class DecisionProjector implements OnModuleDestroy {
   /** wakes an idle loop (a commit); a sleeping one only on a leadership change */
   private wakeIdle: (() => void) | null = null;
   private wakeSleep: (() => void) | null = null;
+  private laterTimer: NodeJS.Timeout | null = null;
   /** the step under way and since when (epoch ms), for GET /api/consensus/status */
   readonly current = { step: 'none', since: 0 };
 
@@ -49,13 +57,20 @@ export class DecisionProjector implements OnModuleDestroy {
     this.wakeIdle?.();
   }
 
-  /** Something was committed. */
-  kick(): void {
-    this.wakeIdle?.();
+  /** Something was committed; `decisions`: it holds some, so the loop wakes at once. */
+  kick(decisions = true): void {
+    if (decisions) return this.wakeIdle?.();
+    if (this.laterTimer) return;
+    this.laterTimer = setTimeout(() => {
+      this.laterTimer = null;
+      this.wakeIdle?.();
+    }, CURSOR_ONLY_WAKE_MS);
+    this.laterTimer.unref();
   }
 
   onModuleDestroy(): void {
     this.stopped = true;
+    if (this.laterTimer) clearTimeout(this.laterTimer);
     this.wakeSleep?.();
     this.wakeIdle?.();
   }

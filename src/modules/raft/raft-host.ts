@@ -11,9 +11,11 @@ import type { LogEntry, ReadState, Role, Snapshot, StateMachine } from '@/core/r
 import { AppConfig } from '@/config/app-config';
 import { DomainError } from '@/common/domain-error';
 import { ClusterClient } from '@/infra/cluster/cluster-client';
+import { ClusterStreams } from '@/infra/cluster/cluster-stream';
 import { ClusterStatus, ClusterStatusSnapshot } from './cluster-status';
 import { KvStateMachine } from './kv.state-machine';
 import { RaftDriver } from './raft-driver';
+import { WriteTrace } from './raft-trace';
 import { RaftTransport } from './raft-transport';
 import { encodeCommand, encodeJsonCommand, partImage, ReplicatedState } from './replicated-state';
 import { DiskRaftStorage } from './storage/disk-raft-storage';
@@ -60,11 +62,14 @@ export class RaftHost
   private readonly state = new ReplicatedState();
   private readonly log = new Logger('Raft');
   private readonly transport: RaftTransport;
+  /** debug timeline of each write (RAFT_TRACE_DIR); a no-op without it */
+  readonly trace: WriteTrace;
   private node: RaftNode | null = null;
   private storage: DiskRaftStorage | null = null;
   private driver: RaftDriver | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private kickQueued = false;
   private failure: Error | null = null;
   private applied = 0;
   /** the term of the last applied entry (a new leader logs its first commit) */
@@ -99,6 +104,7 @@ export class RaftHost
   constructor(
     private readonly config: AppConfig,
     client: ClusterClient,
+    streams: ClusterStreams,
   ) {
     super();
     this.self = config.node.advertiseAddress;
@@ -110,8 +116,13 @@ export class RaftHost
     // loop (thousands of sites, a loaded machine) into lost acks, step-downs and elections.
     // Failure detection is the election timer's job, not the request timeout's.
     const messageMs = Math.max(2_000, 4 * config.raft.electionTimeoutMs);
-    this.transport = new RaftTransport(client, { messageMs, snapshotMs: 30_000 }, (peer, ms) =>
-      this.receiveReply(peer, ms),
+    this.trace = new WriteTrace(config.raft.traceDir);
+    this.transport = new RaftTransport(
+      client,
+      { messageMs, snapshotMs: 30_000 },
+      (peer, ms) => this.receiveReply(peer, ms),
+      this.trace,
+      streams,
     );
   }
 
@@ -238,6 +249,7 @@ export class RaftHost
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.transport.close();
     if (this.timer) clearInterval(this.timer);
     this.wakeHeld(); // held writes are refused (not running)
     // A write waiting for disk space would hold stop() forever: give it up (it acknowledged nothing).
@@ -249,6 +261,7 @@ export class RaftHost
     for (const r of this.reads.values())
       r.reject(new DomainError('UNAVAILABLE', 'node shutting down'));
     await this.storage?.close();
+    this.trace.flush();
   }
 
   /**
@@ -313,9 +326,17 @@ export class RaftHost
     for (const m of messages) {
       if (m.type === 'TimeoutNow' || m.type === 'RequestVote')
         this.log.log(`${m.type} from ${m.from} in term ${m.term}`);
+      if (this.trace.on) this.traceReceived(m);
       this.node.step(m);
     }
     this.kick();
+  }
+
+  private traceReceived(m: RaftMessage): void {
+    if (m.type === 'AppendEntries' && m.entries.length > 0)
+      this.trace.stamp('received', m.entries[m.entries.length - 1].index);
+    else if (m.type === 'AppendEntriesResponse' && m.success)
+      this.trace.stamp('ack-received', m.index);
   }
 
   private refusal(messages: readonly RaftMessage[], sender: string | undefined): Error | null {
@@ -389,9 +410,11 @@ export class RaftHost
     waitMs = this.config.raft.electionTimeoutMs,
   ): Promise<T> {
     const data = encodeCommand(machine, command);
-    const deadline = performance.now() + waitMs;
+    const arrived = performance.now();
+    const deadline = arrived + waitMs;
     for (;;) {
       const r = this.running().propose(data);
+      if (r.ok && this.trace.on) return this.traced<T>(r.index, r.term, arrived);
       if (r.ok) return this.track<T>(r.index, r.term);
       const named = r.reason === 'not-leader' ? r.leader : null;
       const left = deadline - performance.now();
@@ -410,11 +433,19 @@ export class RaftHost
     }
   }
 
+  private async traced<T>(index: number, term: number, arrived: number): Promise<T> {
+    this.trace.stampAt('request', index, arrived);
+    this.trace.stamp('proposed', index);
+    const result = await this.track<T>(index, term);
+    this.trace.stamp('answered', index);
+    return result;
+  }
+
   private track<T>(index: number, term: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const waiter: ProposalWaiter = { resolve, reject };
       this.proposals.track(index, term, performance.now(), waiter)?.reject(LOST());
-      this.kick();
+      this.kickSoon();
     });
   }
 
@@ -482,6 +513,8 @@ export class RaftHost
         const t0 = performance.now();
         await storage.save(update);
         this.appended(performance.now() - t0, update.entries.length);
+        const last = update.entries[update.entries.length - 1];
+        if (last) this.trace.stamp('durable', last.index);
       },
       compact: (snapshot) => storage.compact(snapshot),
       close: () => storage.close(),
@@ -492,6 +525,21 @@ export class RaftHost
     if (!this.stopped) this.driver?.kick();
   }
 
+  /**
+   * Proposals kick once the event loop has run this turn's I/O callbacks: every
+   * proposal that arrived in it shares one Ready, so one AppendEntries per
+   * follower and one append carry them all (etcd batches the same way between
+   * Ready calls). Alone, a proposal waits only for the rest of this turn.
+   */
+  private kickSoon(): void {
+    if (this.kickQueued) return;
+    this.kickQueued = true;
+    setImmediate(() => {
+      this.kickQueued = false;
+      this.kick();
+    });
+  }
+
   private apply(e: LogEntry): void {
     if (e.term > this.appliedTerm) {
       this.appliedTerm = e.term;
@@ -500,6 +548,7 @@ export class RaftHost
     }
     const result = e.type === 'command' ? this.state.apply(e) : undefined;
     this.applied = e.index;
+    this.trace.stamp('applied', e.index);
     const p = this.proposals.applied(e.index, e.term);
     if (p?.outcome === 'committed') p.waiter.resolve(result);
     else if (p) p.waiter.reject(LOST());

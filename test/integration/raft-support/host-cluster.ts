@@ -5,9 +5,11 @@ import type { RaftMessage } from '@/core/raft/raft.messages';
 import type { StateMachine } from '@/core/raft/raft.types';
 import { ClusterAuth } from '@/infra/cluster/cluster-auth';
 import { ClusterClient } from '@/infra/cluster/cluster-client';
+import { ClusterStreams } from '@/infra/cluster/cluster-stream';
 import { publicKeyToBase64 } from '@/modules/gossip/ed25519';
 import { decodeFrame } from '@/modules/raft/raft-frame';
 import { RaftHost } from '@/modules/raft/raft-host';
+import { RaftStreamHandler } from '@/modules/raft/raft-stream.handler';
 import { BATCH_PATH } from '@/modules/raft/raft-transport';
 import { freePort } from '../../support/node-process';
 
@@ -16,7 +18,8 @@ import { freePort } from '../../support/node-process';
  * an HTTP server on 127.0.0.1 that does what the node's batch route does:
  * verify the signed binary frame, decode it, step it, answer with what the
  * host has for the sender. The server also counts the InstallSnapshot chunks
- * it receives, so a test can see how a snapshot travelled.
+ * it receives, so a test can see how a snapshot travelled. The peers' streams
+ * (GET /api/raft/stream) are accepted by the node's own RaftStreamHandler.
  */
 
 const SECRET = 'host-cluster-test-secret-0123456789';
@@ -55,6 +58,14 @@ export async function planHosts(n: number, dirOf: (i: number) => string): Promis
   return specs;
 }
 
+/** A node's cluster credentials: its id, the private key it signs with, the registry. */
+export function authFor(nodeId: string, key: KeyObject, all: readonly HostSpec[]): ClusterAuth {
+  const auth = new ClusterAuth(SECRET, nodeId);
+  auth.useIdentity(key);
+  auth.setPeers(all.map((s) => ({ id: s.nodeId, publicKey: s.publicKey, address: s.address })));
+  return auth;
+}
+
 export class HostNode {
   readonly received: ReceivedChunks = { chunks: 0, bytes: 0 };
 
@@ -63,12 +74,12 @@ export class HostNode {
     readonly host: RaftHost,
     private readonly server: Server,
     private readonly client: ClusterClient,
+    readonly streams: ClusterStreams,
+    private readonly streamHandler: RaftStreamHandler,
   ) {}
 
   static async start(spec: HostSpec, all: readonly HostSpec[], o: HostOptions): Promise<HostNode> {
-    const auth = new ClusterAuth(SECRET, spec.nodeId);
-    auth.useIdentity(spec.key);
-    auth.setPeers(all.map((s) => ({ id: s.nodeId, publicKey: s.publicKey, address: s.address })));
+    const auth = authFor(spec.nodeId, spec.key, all);
     const client = new ClusterClient(auth, { timeoutMs: 5_000 });
     const config = {
       dataDir: spec.dir,
@@ -78,10 +89,13 @@ export class HostNode {
       },
       raft: { electionTimeoutMs: 1_000, heartbeatMs: 100, snapshotEvery: o.snapshotEvery },
     } as unknown as AppConfig;
-    const host = new RaftHost(config, client);
+    const streams = new ClusterStreams(auth);
+    const host = new RaftHost(config, client, streams);
     for (const [name, sm] of Object.entries(o.machines ?? {})) host.register(name, sm);
     const server = createServer();
-    const node = new HostNode(spec, host, server, client);
+    const streamHandler = new RaftStreamHandler(host, streams);
+    streamHandler.mount(server);
+    const node = new HostNode(spec, host, server, client, streams, streamHandler);
     server.on('request', (req, res) => {
       void node.answer(auth, req).then(({ status, headers, body }) => {
         res.writeHead(status, { 'content-type': 'application/octet-stream', ...headers });
@@ -97,6 +111,7 @@ export class HostNode {
   async stop(): Promise<void> {
     await this.host.onApplicationShutdown();
     await this.client.close();
+    this.streamHandler.closeAll();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
