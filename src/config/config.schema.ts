@@ -183,7 +183,10 @@ export const envSchema = z.object({
   RAFT_HEARTBEAT_MS: int(100, 10, 10_000),
   RAFT_SNAPSHOT_EVERY: int(10_000, 10, 10_000_000),
   /** debug: a directory where each node writes hrtime stamps of every write's path (raft-trace.ts) */
-  RAFT_TRACE_DIR: z.string().min(1).optional(),
+  RAFT_TRACE_DIR: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v)),
 
   KAFKA_BROKERS: hostPortList('(Kafka brokers)'),
   KAFKA_BROKER: hostPortList('(Kafka brokers; alias of KAFKA_BROKERS)'),
