@@ -167,6 +167,14 @@ describe('ping-log writer', () => {
     expect(writer.stats()).toMatchObject({ batches: 2, inserted: 605 });
   });
 
+  it('writes what lingers when it shuts down, before it returns', async () => {
+    const id = await site();
+    const writes = [0, 1, 2].map((i) => writer.write(log(id, { round: 50 + i })));
+    await writer.onModuleDestroy();
+    expect(await prisma.pingLog.count({ where: { websiteId: id } })).toBe(3);
+    await Promise.all(writes);
+  });
+
   it('drops malformed payloads, counting them, without throwing', async () => {
     const id = await site();
     const bad: unknown[] = [

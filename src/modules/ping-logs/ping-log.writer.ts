@@ -86,13 +86,18 @@ export class PingLogWriter implements OnModuleInit, OnModuleDestroy {
     this.stopping = true;
     await this.subscription?.stop();
     if (this.linger) {
-      // what lingers is written now, not dropped with the timer
       clearTimeout(this.linger);
       this.linger = undefined;
       this.kicked = false;
-      this.kick();
     }
-    while (this.flushing) await this.flushing;
+    // What lingers is written now, not dropped with the timer.
+    while (this.flushing || this.queue.length > 0) {
+      if (!this.flushing) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        this.flushing = this.flush(batch).finally(() => (this.flushing = undefined));
+      }
+      await this.flushing;
+    }
   }
 
   stats(): PingLogWriterStats {
