@@ -55,8 +55,9 @@ export class PingLogWriter implements OnModuleInit, OnModuleDestroy {
   private subscription?: Subscription;
   private queue: Pending[] = [];
   private flushing?: Promise<void>;
-  private kicked = false;
+  /** a write waiting for more rows, or one due on the next turn */
   private linger?: NodeJS.Timeout;
+  private immediate?: NodeJS.Immediate;
   private stopping = false;
   private readonly lastWarnAt = new Map<string, number>();
   private readonly counters: PingLogWriterStats = {
@@ -85,17 +86,9 @@ export class PingLogWriter implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     await this.subscription?.stop();
-    if (this.linger) {
-      clearTimeout(this.linger);
-      this.linger = undefined;
-      this.kicked = false;
-    }
     // What lingers is written now, not dropped with the timer.
     while (this.flushing || this.queue.length > 0) {
-      if (!this.flushing) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        this.flushing = this.flush(batch).finally(() => (this.flushing = undefined));
-      }
+      this.start();
       await this.flushing;
     }
   }
@@ -161,27 +154,29 @@ export class PingLogWriter implements OnModuleInit, OnModuleDestroy {
    * once FLUSH_AT rows wait, else LINGER_MS after the first of them arrived.
    */
   private kick(): void {
-    if (this.flushing) return;
-    if (this.queue.length >= FLUSH_AT && this.linger) {
-      clearTimeout(this.linger);
-      this.linger = undefined;
-      this.kicked = false;
+    if (this.flushing || this.immediate) return;
+    if (this.queue.length < FLUSH_AT && !this.stopping) {
+      this.linger ??= setTimeout(() => this.start(), LINGER_MS);
+      return;
     }
-    if (this.kicked) return;
-    this.kicked = true;
-    const start = () => {
-      this.kicked = false;
-      this.linger = undefined;
-      if (this.flushing || this.queue.length === 0) return;
-      const batch = this.queue.splice(0, MAX_BATCH);
-      this.flushing = this.flush(batch).finally(() => {
-        this.flushing = undefined;
-        if (this.queue.length > 0) this.kick();
-      });
-    };
+    clearTimeout(this.linger);
+    this.linger = undefined;
     // setImmediate lets events delivered in the same turn (other partitions) join the batch.
-    if (this.queue.length >= FLUSH_AT || this.stopping) setImmediate(start);
-    else this.linger = setTimeout(start, LINGER_MS);
+    this.immediate = setImmediate(() => this.start());
+  }
+
+  /** Writes the next batch now, unless a write is running; the write re-kicks for the rest. */
+  private start(): void {
+    clearTimeout(this.linger);
+    clearImmediate(this.immediate);
+    this.linger = undefined;
+    this.immediate = undefined;
+    if (this.flushing || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    this.flushing = this.flush(batch).finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) this.kick();
+    });
   }
 
   private async flush(batch: Pending[]): Promise<void> {

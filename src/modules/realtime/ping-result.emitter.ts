@@ -104,8 +104,7 @@ export class PingResultEmitter implements OnApplicationBootstrap, OnModuleDestro
   /** Sends what the window gathered (the interval calls it; tests may too). */
   flush(): void {
     if (this.pending.size === 0) return;
-    const { socketIo, plain } = this.publisher.connections();
-    if (socketIo + plain === 0) {
+    if (!this.publisher.hasListeners()) {
       // Nobody listens on this node: results are live-only, keep nothing.
       this.counters.coalesced += this.pending.size;
       this.pending.clear();

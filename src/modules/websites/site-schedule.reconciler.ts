@@ -19,6 +19,7 @@ import { proposeConsensus } from '@/modules/consensus/decisions-part';
 import { isUuid } from '@/modules/projection/site-directory';
 import { RaftHost } from '@/modules/raft/raft-host';
 import { SiteChanges } from './site-changes';
+import { TableChangeGate } from './table-change-gate';
 import { WebsiteRepository } from './website.repository';
 
 export const RECONCILE_MS = 2_000;
@@ -43,11 +44,7 @@ export class SiteScheduleReconciler implements OnApplicationBootstrap, OnModuleD
   private timer?: NodeJS.Timeout;
   private running: Promise<void> | null = null;
   private again = false;
-  /** the next pass reads every row, whatever the fingerprint */
-  private forced = true;
-  /** the fingerprint read before the last full pass that succeeded, and when */
-  private lastPrint: string | null = null;
-  private lastFullAt = 0;
+  private readonly gate: TableChangeGate;
   private unsubscribe?: () => void;
   readonly stats: ReconcilerStats = {
     passes: 0,
@@ -62,7 +59,9 @@ export class SiteScheduleReconciler implements OnApplicationBootstrap, OnModuleD
     private readonly machine: SiteStatusMachine,
     private readonly raft: RaftHost,
     private readonly changes: SiteChanges,
-  ) {}
+  ) {
+    this.gate = new TableChangeGate(() => this.sites.changeFingerprint(), FULL_PASS_MS);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.reconcile(false), RECONCILE_MS);
@@ -81,7 +80,7 @@ export class SiteScheduleReconciler implements OnApplicationBootstrap, OnModuleD
    * (the default) reads every row; otherwise only when the table's fingerprint moved.
    */
   reconcile(full = true): Promise<void> {
-    if (full) this.forced = true;
+    if (full) this.gate.force();
     if (this.running) {
       this.again = true;
       return this.running;
@@ -102,24 +101,8 @@ export class SiteScheduleReconciler implements OnApplicationBootstrap, OnModuleD
   }
 
   private async passIfChanged(): Promise<void> {
-    const print = await this.sites.changeFingerprint();
-    const due =
-      this.forced || print !== this.lastPrint || Date.now() - this.lastFullAt >= FULL_PASS_MS;
-    if (!due) {
-      this.stats.skipped++;
-      return;
-    }
-    this.forced = false;
-    const startedAt = Date.now();
-    try {
-      await this.pass();
-    } catch (e) {
-      this.forced = true; // not reconciled: the next timed pass reads everything again
-      throw e;
-    }
-    // Read before the rows: an edit during the pass moves it again and is read next time.
-    this.lastPrint = print;
-    this.lastFullAt = startedAt;
+    const passed = await this.gate.readIfChanged(() => this.pass().then(() => true));
+    if (passed === null) this.stats.skipped++;
   }
 
   private async pass(): Promise<void> {

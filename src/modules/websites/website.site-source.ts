@@ -11,6 +11,7 @@ import { TallyService, type SiteTiming } from '@/modules/consensus/tally.service
 import { SiteSource, SiteSpec } from '@/modules/ping/site-source';
 import { RaftHost } from '@/modules/raft/raft-host';
 import { SiteChanges } from './site-changes';
+import { TableChangeGate } from './table-change-gate';
 import { WebsiteRecord, WebsiteRepository } from './website.repository';
 
 /** the site rows are read whole at least this often, whatever the fingerprint says */
@@ -20,10 +21,9 @@ const FULL_READ_MS = 60_000;
 export class WebsiteSiteSource extends SiteSource implements OnModuleInit {
   /** the scheduler's listeners, also called when a schedule entry commits */
   private readonly committed = new Set<() => void>();
-  /** the last rows read and the table's change fingerprint taken just before them */
-  private cache?: { print: string; records: WebsiteRecord[]; at: number };
-  /** a local edit was announced: the next read is a full one */
-  private stale = true;
+  /** the last rows read */
+  private records: WebsiteRecord[] = [];
+  private readonly gate: TableChangeGate;
   constructor(
     private readonly sites: WebsiteRepository,
     private readonly changes: SiteChanges,
@@ -32,6 +32,7 @@ export class WebsiteSiteSource extends SiteSource implements OnModuleInit {
     @Optional() private readonly raft?: RaftHost,
   ) {
     super();
+    this.gate = new TableChangeGate(() => this.sites.changeFingerprint(), FULL_READ_MS);
   }
 
   onModuleInit(): void {
@@ -67,21 +68,14 @@ export class WebsiteSiteSource extends SiteSource implements OnModuleInit {
    * second than sites checked). Edits made on other nodes move the fingerprint.
    */
   private async activeRecords(): Promise<WebsiteRecord[]> {
-    const now = Date.now();
-    const print = await this.sites.changeFingerprint();
-    const c = this.cache;
-    if (!this.stale && c && c.print === print && now - c.at < FULL_READ_MS) return c.records;
-    this.stale = false;
-    // Fingerprint first: an edit landing between the two reads moves it again next time.
-    const records = await this.sites.listActive();
-    this.cache = { print, records, at: now };
-    return records;
+    this.records = (await this.gate.readIfChanged(() => this.sites.listActive())) ?? this.records;
+    return this.records;
   }
 
   override onChange(listener: () => void): () => void {
     this.committed.add(listener);
     const unsubscribe = this.changes.subscribe(() => {
-      this.stale = true;
+      this.gate.force();
       listener();
     });
     return () => {

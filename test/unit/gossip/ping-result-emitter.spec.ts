@@ -9,7 +9,7 @@ import type { RealtimePublisher } from '@/modules/realtime/realtime.publisher';
 function setup(maxPerOwner = 3, listeners = 1) {
   const sent: { target: RealtimeTarget; siteId: string; round: number; validatorId: string }[] = [];
   const publisher = {
-    connections: () => ({ socketIo: listeners, plain: 0 }),
+    hasListeners: () => listeners > 0,
     to: (target: RealtimeTarget, _e: string, data: PingObservation) =>
       sent.push({ target, siteId: data.siteId, round: data.round, validatorId: data.validatorId }),
   } as unknown as RealtimePublisher;
