@@ -118,19 +118,22 @@ describe('a follower far behind catches up through a chunked snapshot', () => {
 
     const commands = [...scheduleEntries(), ...decisionEntries()];
     // Ten at a time, each retried until committed: a loaded machine may time a proposal out
-    // (re-applying one is harmless here: every node applies the same log).
+    // or move leadership between a and b (re-applying one is harmless here: every node
+    // applies the same log), so each attempt goes to whichever leads now.
     const commit = async (c: unknown) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await leader.host.propose(MACHINE, c);
+          return await (a.host.isLeader() ? a : b).host.propose(MACHINE, c);
         } catch (e) {
-          if (attempt >= 5 || !/not committed in time/.test((e as Error).message)) throw e;
+          const retriable = /not committed in time|not the leader/.test((e as Error).message);
+          if (attempt >= 5 || !retriable) throw e;
+          await new Promise((r) => setTimeout(r, 200));
         }
       }
     };
     for (let i = 0; i < commands.length; i += 10)
       await Promise.all(commands.slice(i, i + 10).map(commit));
-    const siteIndex = leader.host.snapshot().commitIndex;
+    const siteIndex = Math.max(a.host.snapshot().commitIndex, b.host.snapshot().commitIndex);
     // kv writes until BOTH logs are compacted past every site command: on a loaded machine
     // leadership may move between a and b, and whichever leads must hold no site entry.
     const compacted = () =>
